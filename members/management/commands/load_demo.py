@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from members import demo as members_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo site content. Safe to re-run: nothing is duplicated or overwritten."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            sign_ins = members_demo.load()
+        self.stdout.write(self.style.SUCCESS("Demo content is loaded. Demo sign-ins:"))
+        for role, email, password in sign_ins:
+            self.stdout.write(f"  {role:<13} {email:<24} password: {password}")
+        self.stdout.write(
+            "  The staff pages ask the editor to set up two-factor authentication first "
+            "(any authenticator app)."
+        )

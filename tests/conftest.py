@@ -1,0 +1,71 @@
+import os
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.cache import cache
+from playwright.sync_api import sync_playwright
+
+from members.models import User
+from tests import browser as browser_helpers
+
+# Playwright's sync API keeps an event loop running in the test thread, which
+# Django's async-safety guard would mistake for async code touching the ORM.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "a-long-test-passphrase"
+
+
+def make_user(email, *, verified=True, **fields):
+    user = User.objects.create_user(email=email, password=PASSWORD, **fields)
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    return user
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    # Rate limits and cooldowns live in the cache; no test inherits another's.
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def member(db):
+    return make_user("member@test.example", first_name="Mia", last_name="Member")
+
+
+@pytest.fixture
+def unverified_member(db):
+    return make_user("new@test.example", verified=False)
+
+
+@pytest.fixture
+def staff(db):
+    return make_user("staff@test.example", is_staff=True, is_superuser=True, first_name="Sol")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    with sync_playwright() as playwright:
+        browser = browser_helpers.launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A fresh browser tab on the live site; every page it loads must pass axe."""
+    audit = browser_helpers.AxeAudit(live_server.url)
+    context = chromium.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    context.route("**/*", audit.capture)
+    page = context.new_page()
+    yield page
+    context.close()
+    assert audit.documents, "the browser test loaded no page of the site"
+    problems = audit.violations(chromium)
+    assert not problems, "accessibility violations:\n" + "\n".join(problems)
