@@ -4,4 +4,7 @@ from .models import SiteNotice
 
 
 def site(request):
-    return {"site_name": settings.SITE_NAME, "site_notice": SiteNotice.current()}
+    notice = SiteNotice.current()
+    if notice and request.COOKIES.get("dismissed_notice") == str(notice.pk):
+        notice = None
+    return {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, "site_notice": notice}

@@ -33,8 +33,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off. For local development run "
-            "`make run`, which sets DEBUG=true."
+            "SECRET_KEY must be set when DEBUG is off. For local development run `make run`, which sets DEBUG=true."
         )
     SECRET_KEY = "development-only-key-never-used-when-debug-is-off"
 
@@ -54,6 +53,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "django.contrib.sitemaps",
+    "reversion",
+    "imagekit",
     "members.apps.MembersConfig",
     "anatomy",
     "courses",

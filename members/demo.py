@@ -4,9 +4,10 @@ from allauth.account.models import EmailAddress
 
 from .models import User
 
+EDITOR_EMAIL = "editor@example.com"
 DEMO_USERS = [
     # (email, password, first name, last name, role)
-    ("editor@example.com", "editor-demo-pass", "Dana", "Whitfield", "staff editor"),
+    (EDITOR_EMAIL, "editor-demo-pass", "Dana", "Whitfield", "staff editor"),
     ("member@example.com", "member-demo-pass", "Sam", "Reader", "free member"),
     ("supporter@example.com", "supporter-demo-pass", "Alex", "Patron", "supporter"),
 ]
@@ -28,8 +29,6 @@ def load():
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])
-        EmailAddress.objects.get_or_create(
-            user=user, email=email, defaults={"verified": True, "primary": True}
-        )
+        EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
         sign_ins.append((role, email, password))
     return sign_ins

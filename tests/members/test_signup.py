@@ -63,9 +63,7 @@ def test_unverified_member_cannot_sign_in_until_verified(client, unverified_memb
 def test_sign_in_is_rate_limited_after_repeated_failures(client, member):
     for _ in range(5):
         client.post(reverse("account_login"), {"login": member.email, "password": "wrong-password"})
-    response = client.post(
-        reverse("account_login"), {"login": member.email, "password": "a-long-test-passphrase"}
-    )
+    response = client.post(reverse("account_login"), {"login": member.email, "password": "a-long-test-passphrase"})
     assert "Too many failed login attempts" in response.text
     assert "_auth_user_id" not in client.session
 

@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from anatomy import demo as anatomy_demo
 from members import demo as members_demo
+from members.models import User
 
 
 class Command(BaseCommand):
@@ -10,10 +12,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             sign_ins = members_demo.load()
+            anatomy_demo.load(author_user=User.objects.get(email=members_demo.EDITOR_EMAIL))
         self.stdout.write(self.style.SUCCESS("Demo content is loaded. Demo sign-ins:"))
         for role, email, password in sign_ins:
             self.stdout.write(f"  {role:<13} {email:<24} password: {password}")
         self.stdout.write(
-            "  The staff pages ask the editor to set up two-factor authentication first "
-            "(any authenticator app)."
+            "  The staff pages ask the editor to set up two-factor authentication first (any authenticator app)."
         )

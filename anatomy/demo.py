@@ -1,0 +1,226 @@
+"""The demo library for `manage.py load_demo`: the category tree, gluteus
+medius with its muscle facts, and the neighbours it mentions. Existing rows
+are left as staff may have edited them."""
+
+from django.utils.text import slugify
+
+from . import rendering
+from .models import Action, Article, AuthorProfile, Category, MuscleFacts, Nerve, SiteNotice, SpinalLevel
+
+SPINAL_LEVELS = [f"C{i}" for i in range(1, 9)] + [f"T{i}" for i in range(1, 13)]
+SPINAL_LEVELS += [f"L{i}" for i in range(1, 6)] + [f"S{i}" for i in range(1, 6)]
+
+TREE = [
+    # (path of the parent or None, name, description)
+    (None, "Anatomy", "The muscles of the body, region by region, as a bodyworker meets them."),
+    ("anatomy", "Lower Extremity Muscles", "Muscles of the hip, thigh, leg and foot."),
+    (
+        "anatomy/lower-extremity-muscles",
+        "Gluteal and Hip Rotator Muscles",
+        "The gluteals, tensor fasciae latae and the deep lateral rotators of the hip.",
+    ),
+    ("anatomy", "Trunk Muscles", "Muscles of the back, abdomen and the lumbar region."),
+    ("anatomy", "Upper Extremity Muscles", "Muscles of the shoulder girdle, arm, forearm and hand."),
+    (
+        "anatomy/upper-extremity-muscles",
+        "Rotator Cuff Muscles",
+        "The four muscles that steady the shoulder joint.",
+    ),
+]
+
+GLUTEUS_MEDIUS_BODY = """\
+Gluteus medius is the fan-shaped muscle of the side of the hip. It lies on
+top of gluteus minimus, and its back portion is tucked under gluteus maximus.
+It usually has three parts (anterior, middle and posterior) whose fibres
+converge on a single tendon.
+
+## Attachment details
+
+The muscle arises from the outer surface of the ilium, in the band between
+the anterior and posterior gluteal lines. Its fibres run down to the greater
+trochanter, where the tendon attaches to the superior and anterior
+(superolateral) aspect, just behind the tendon of gluteus minimus.
+
+The front two-thirds of the muscle lie under the gluteal aponeurosis, a thick
+part of the fascia lata, which is why the muscle feels firm under the hand
+even at rest.
+
+## Details of function
+
+Gluteus medius abducts the hip and rotates it medially. Medial rotation is
+strongest when the hip is flexed.
+
+Its most important everyday job happens with the foot on the ground. When
+the foot is fixed, the muscle shifts the pelvis sideways over it. Working
+together with tensor fasciae latae and the quadratus lumborum of the
+opposite side, it holds the pelvis level over the stance leg while the other
+leg swings through in walking. Weakness shows as the pelvis dropping on the
+swing side.
+
+## Anomalies
+
+The muscle can come in two distinct parts instead of three. It can also be
+fused with piriformis behind it or with gluteus minimus beneath it.
+"""
+
+MUSCLES = [
+    {
+        "category": "anatomy/lower-extremity-muscles/gluteal-and-hip-rotator-muscles",
+        "title": "Gluteus Medius – Functional Anatomy",
+        "slug": "gluteus-medius",
+        "muscle": "gluteus medius",
+        "summary": "The fan-shaped abductor of the lateral hip that keeps the pelvis level when you stand on one leg.",
+        "origin": "Outer surface of the ilium, between the anterior and posterior gluteal lines.",
+        "insertion": "Superolateral (superior and anterior) aspect of the greater trochanter, "
+        "posterior to the tendon of gluteus minimus.",
+        "action_notes": "Abducts and medially rotates the hip (medial rotation strongest with the hip flexed). "
+        "With the foot fixed it shifts the pelvis sideways; with tensor fasciae latae and the opposite "
+        "quadratus lumborum it keeps the pelvis level over the stance leg.",
+        "actions": ["hip abduction", "hip medial rotation", "pelvic stabilisation"],
+        "nerves": ["superior gluteal nerve"],
+        "levels": ["L4", "L5", "S1"],
+        "body": GLUTEUS_MEDIUS_BODY,
+        "featured": True,
+    },
+    {
+        "category": "anatomy/lower-extremity-muscles/gluteal-and-hip-rotator-muscles",
+        "title": "Gluteus Minimus",
+        "slug": "gluteus-minimus",
+        "muscle": "gluteus minimus",
+        "summary": "The smallest and deepest gluteal, under gluteus medius, abducting and medially rotating the hip.",
+        "origin": "Outer surface of the ilium, between the anterior and inferior gluteal lines.",
+        "insertion": "Anterior surface of the greater trochanter.",
+        "action_notes": "Abducts the hip and medially rotates it; helps level the pelvis in walking.",
+        "actions": ["hip abduction", "hip medial rotation", "pelvic stabilisation"],
+        "nerves": ["superior gluteal nerve"],
+        "levels": ["L4", "L5", "S1"],
+        "body": "Gluteus minimus lies directly beneath gluteus medius and works with it.\n\n"
+        "## Details of function\n\nIts anterior fibres are strong medial rotators of the hip.\n",
+    },
+    {
+        "category": "anatomy/lower-extremity-muscles/gluteal-and-hip-rotator-muscles",
+        "title": "Gluteus Maximus",
+        "slug": "gluteus-maximus",
+        "muscle": "gluteus maximus",
+        "summary": "The large superficial extensor of the hip, covering the back of gluteus medius.",
+        "origin": "Posterior ilium behind the posterior gluteal line, sacrum, coccyx and sacrotuberous ligament.",
+        "insertion": "Iliotibial tract and the gluteal tuberosity of the femur.",
+        "action_notes": "Extends and laterally rotates the hip; its upper fibres help abduct.",
+        "actions": ["hip extension", "hip lateral rotation"],
+        "nerves": ["inferior gluteal nerve"],
+        "levels": ["L5", "S1", "S2"],
+        "body": "Gluteus maximus covers the posterior part of gluteus medius.\n\n"
+        "## Details of function\n\nIt is the main extensor when climbing stairs or rising from a chair.\n",
+    },
+    {
+        "category": "anatomy/lower-extremity-muscles/gluteal-and-hip-rotator-muscles",
+        "title": "Piriformis",
+        "slug": "piriformis",
+        "muscle": "piriformis",
+        "summary": "A deep lateral rotator running from the sacrum to the greater trochanter.",
+        "origin": "Anterior surface of the sacrum.",
+        "insertion": "Upper border of the greater trochanter.",
+        "action_notes": "Laterally rotates the extended hip; abducts the flexed hip.",
+        "actions": ["hip lateral rotation", "hip abduction"],
+        "nerves": ["nerve to piriformis"],
+        "levels": ["S1", "S2"],
+        "body": "Piriformis lies just below gluteus medius, and the two are sometimes fused.\n",
+    },
+    {
+        "category": "anatomy/lower-extremity-muscles/gluteal-and-hip-rotator-muscles",
+        "title": "Tensor Fasciae Latae",
+        "slug": "tensor-fasciae-latae",
+        "muscle": "tensor fasciae latae",
+        "summary": "A small anterior hip muscle that tenses the iliotibial tract.",
+        "origin": "Anterior superior iliac spine and the outer lip of the iliac crest.",
+        "insertion": "Iliotibial tract.",
+        "action_notes": "Flexes, abducts and medially rotates the hip; steadies the pelvis with gluteus medius.",
+        "actions": ["hip flexion", "hip abduction", "hip medial rotation", "pelvic stabilisation"],
+        "nerves": ["superior gluteal nerve"],
+        "levels": ["L4", "L5", "S1"],
+        "body": "Tensor fasciae latae shares its nerve with gluteus medius and gluteus minimus.\n",
+    },
+    {
+        "category": "anatomy/trunk-muscles",
+        "title": "Quadratus Lumborum",
+        "slug": "quadratus-lumborum",
+        "muscle": "quadratus lumborum",
+        "summary": "The deep square muscle between the iliac crest and the twelfth rib.",
+        "origin": "Iliac crest and iliolumbar ligament.",
+        "insertion": "Twelfth rib and the transverse processes of L1–L4.",
+        "action_notes": "Side-bends the lumbar spine, hikes the hip, and fixes the twelfth rib in breathing.",
+        "actions": ["lateral flexion of the trunk", "pelvic stabilisation"],
+        "nerves": ["subcostal nerve", "lumbar plexus"],
+        "levels": ["T12", "L1", "L2", "L3", "L4"],
+        "body": "Quadratus lumborum works with the opposite gluteus medius to keep the pelvis level.\n",
+    },
+    {
+        "category": "anatomy/upper-extremity-muscles/rotator-cuff-muscles",
+        "title": "Supraspinatus",
+        "slug": "supraspinatus",
+        "muscle": "supraspinatus",
+        "summary": "The rotator cuff muscle on top of the shoulder blade that starts abduction of the arm.",
+        "origin": "Supraspinous fossa of the scapula.",
+        "insertion": "Superior facet of the greater tubercle of the humerus.",
+        "action_notes": "Initiates abduction of the arm and holds the head of the humerus in its socket.",
+        "actions": ["shoulder abduction"],
+        "nerves": ["suprascapular nerve"],
+        "levels": ["C5", "C6"],
+        "body": "## Details of function\n\nIt is the rotator cuff tendon most often irritated under the acromion.\n",
+    },
+]
+
+
+def load(*, author_user):
+    for order, code in enumerate(SPINAL_LEVELS, start=1):
+        SpinalLevel.objects.get_or_create(code=code, defaults={"order": order})
+    for parent_path, name, description in TREE:
+        parent = Category.objects.get(path=parent_path) if parent_path else None
+        Category.objects.get_or_create(
+            parent=parent, slug=slugify(name), defaults={"name": name, "description": description}
+        )
+    author, _ = AuthorProfile.objects.get_or_create(
+        user=author_user,
+        defaults={
+            "display_name": author_user.get_full_name(),
+            "bio": "Massage therapist and trigger-point teacher with three decades of classes, "
+            "writing the reference they wished they had as a student.",
+        },
+    )
+    for muscle in MUSCLES:
+        _load_muscle(muscle, author)
+    SiteNotice.objects.get_or_create(
+        message="New course open: How to frame a bodywork session.", defaults={"is_active": True}
+    )
+    rendering.forget_links()
+
+
+def _load_muscle(muscle, author):
+    article, created = Article.objects.get_or_create(
+        category=Category.objects.get(path=muscle["category"]),
+        slug=muscle["slug"],
+        defaults={
+            "title": muscle["title"],
+            "summary": muscle["summary"],
+            "body": muscle["body"],
+            "author": author,
+            "status": Article.Status.PUBLISHED,
+            "is_featured": muscle.get("featured", False),
+        },
+    )
+    if not created:
+        return
+    facts = MuscleFacts.objects.create(
+        article=article,
+        muscle_name=muscle["muscle"],
+        origin=muscle["origin"],
+        insertion=muscle["insertion"],
+        action_notes=muscle["action_notes"],
+    )
+    facts.actions.set(
+        [Action.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0] for name in muscle["actions"]]
+    )
+    facts.nerves.set(
+        [Nerve.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0] for name in muscle["nerves"]]
+    )
+    facts.levels.set(SpinalLevel.objects.filter(code__in=muscle["levels"]))
