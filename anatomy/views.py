@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
@@ -201,7 +202,11 @@ def ask(request, pk):
 
 @require_POST
 def dismiss_notice(request):
-    response = redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/") else "/")
+    next_url = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    response = redirect(next_url if safe else "/")
     notice = SiteNotice.current()
     if notice:
         response.set_cookie(NOTICE_COOKIE, str(notice.pk), max_age=60 * 60 * 24 * 365, samesite="Lax")

@@ -32,8 +32,8 @@ class StaffAdminSite(admin.AdminSite):
             if needs_mfa_setup(request.user):
                 messages.warning(
                     request,
-                    "Staff pages need two-factor authentication. Set up an "
-                    "authenticator app below, then open the staff pages again.",
+                    "Staff pages need two-factor authentication: confirm your password if asked, "
+                    "then set up an authenticator app, and open the staff pages again.",
                 )
                 return redirect("mfa_activate_totp")
             return inner(request, *args, **kwargs)

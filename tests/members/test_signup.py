@@ -17,6 +17,7 @@ def test_sign_up_needs_no_username_and_sends_a_verification_email(client, db, ma
     assert user.email == "fresh@test.example"
     assert not EmailAddress.objects.get(user=user).verified
     assert "confirm-email" in mailoutbox[0].body
+    assert "Hello from Bodywork Anatomy!" in mailoutbox[0].body
     # Unverified: cannot reach members-only pages yet.
     assert client.get(reverse("members:account")).status_code == 302
 
