@@ -8,8 +8,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 run: $(VENV)/.runtime
 	DEBUG=true $(PY) manage.py migrate --no-input
 	DEBUG=true $(PY) manage.py load_demo
-	@echo "Serving http://127.0.0.1:8000 (Ctrl-C stops it)"
-	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) scripts/serve.py
 
 test: $(VENV)/.dev node_modules/.installed
 	$(PY) scripts/run_tests.py $(ARGS)

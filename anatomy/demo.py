@@ -2,10 +2,15 @@
 medius with its muscle facts, and the neighbours it mentions. Existing rows
 are left as staff may have edited them."""
 
-from django.utils.text import slugify
+from io import BytesIO
 
-from . import rendering
-from .models import Action, Article, AuthorProfile, Category, MuscleFacts, Nerve, SiteNotice, SpinalLevel
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.text import slugify
+from PIL import Image, ImageDraw, ImageFont
+
+from . import rendering, search
+from .forms import IllustrationForm
+from .models import Action, Article, AuthorProfile, Category, Illustration, MuscleFacts, Nerve, SiteNotice, SpinalLevel
 
 SPINAL_LEVELS = [f"C{i}" for i in range(1, 9)] + [f"T{i}" for i in range(1, 13)]
 SPINAL_LEVELS += [f"L{i}" for i in range(1, 6)] + [f"S{i}" for i in range(1, 6)]
@@ -189,6 +194,7 @@ def load(*, author_user):
     )
     for muscle in MUSCLES:
         _load_muscle(muscle, author)
+    _illustrate_gluteus_medius()
     SiteNotice.objects.get_or_create(
         message="New course open: How to frame a bodywork session.", defaults={"is_active": True}
     )
@@ -209,6 +215,7 @@ def _load_muscle(muscle, author):
         },
     )
     if not created:
+        search.reindex(article)  # a re-run also indexes a library loaded before search existed
         return
     facts = MuscleFacts.objects.create(
         article=article,
@@ -224,3 +231,75 @@ def _load_muscle(muscle, author):
         [Nerve.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0] for name in muscle["nerves"]]
     )
     facts.levels.set(SpinalLevel.objects.filter(code__in=muscle["levels"]))
+    search.reindex(article)
+
+
+def _illustrate_gluteus_medius():
+    """A labelled diagram of the lateral hip, drawn here and uploaded the way
+    staff upload one, unless the article has illustrations already."""
+    article = Article.objects.get(category__path=MUSCLES[0]["category"], slug="gluteus-medius")
+    if article.illustrations.exists():
+        return
+    upload = SimpleUploadedFile("Gluteus medius, lateral hip.png", _draw_lateral_hip(), content_type="image/png")
+    IllustrationForm(
+        data={
+            "alt_text": "Diagram of the right hip seen from the side: gluteus medius fans out from the outer "
+            "surface of the ilium, below the iliac crest, and narrows to a tendon on the greater trochanter "
+            "of the femur.",
+            "caption": "Gluteus medius, right hip from the side (front to the right). Its back part lies under "
+            "gluteus maximus, not drawn here, and gluteus minimus lies beneath it.",
+            "position": 0,
+        },
+        files={"image": upload},
+        instance=Illustration(article=article),
+    ).save()
+
+
+def _draw_lateral_hip():
+    image = Image.new("RGB", (1200, 900), "#fbf8f3")
+    draw = ImageDraw.Draw(image)
+    font, small = ImageFont.load_default(size=30), ImageFont.load_default(size=24)
+    ink, bone, bone_edge, muscle, fibre = "#222222", "#eadfc8", "#8a7a5c", "#c0503c", "#7d2a1c"
+
+    crest = [(250, 330), (330, 240), (440, 180), (560, 155), (680, 165), (800, 205), (900, 260)]
+    draw.polygon(
+        [*crest, (870, 350), (760, 450), (640, 470), (520, 470), (420, 450), (330, 400)],
+        fill=bone,
+        outline=bone_edge,
+        width=4,
+    )
+    draw.polygon([(640, 560), (770, 540), (760, 900), (660, 900)], fill=bone, outline=bone_edge, width=4)
+    draw.ellipse([(630, 520), (790, 650)], fill=bone, outline=bone_edge, width=4)
+
+    # The fan: from a band under the crest down to one tendon on the trochanter.
+    origin = [(x, y + 40) for x, y in crest[1:-1]]
+    tendon = [(735, 560), (700, 565)]
+    draw.polygon([*origin, (840, 290), *tendon, (300, 360)], fill=muscle, outline=fibre, width=3)
+    for x, y in origin:
+        draw.line([(x, y), (718, 562)], fill=fibre, width=2)
+
+    labels = [
+        ("Iliac crest", (600, 70), (600, 160)),
+        ("Gluteus medius", (40, 560), (470, 330)),
+        ("Greater trochanter", (830, 660), (770, 610)),
+        ("Femur", (820, 800), (750, 800)),
+    ]
+    for text, (x, y), target in labels:
+        draw.text((x, y), text, fill=ink, font=font)
+        box = draw.textbbox((x, y), text, font=font)
+        middle = (box[1] + box[3]) // 2
+        if target[0] > box[2]:
+            start = (box[2] + 8, middle)
+        elif target[0] < box[0]:
+            start = (box[0] - 8, middle)
+        else:
+            start = ((box[0] + box[2]) // 2, box[3] + 6)
+        draw.line([start, target], fill=ink, width=2)
+        draw.ellipse([(target[0] - 5, target[1] - 5), (target[0] + 5, target[1] + 5)], fill=ink)
+    draw.text((40, 30), "Right hip, lateral view", fill=ink, font=font)
+    draw.text((40, 840), "Back (posterior)", fill=ink, font=small)
+    draw.text((960, 840), "Front (anterior)", fill=ink, font=small)
+
+    content = BytesIO()
+    image.save(content, "PNG")
+    return content.getvalue()

@@ -1,6 +1,7 @@
 from django import forms
 
-from .models import Question
+from . import images
+from .models import AuthorProfile, Illustration, Question
 
 
 class QuestionForm(forms.ModelForm):
@@ -27,3 +28,60 @@ class QuestionForm(forms.ModelForm):
 
     def is_spam(self):
         return bool(self.cleaned_data.get("website"))
+
+
+class ImageUploadField(forms.FileField):
+    """An image upload that is checked by its content, and cleaned to the
+    copy the library stores (see anatomy.images)."""
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if isinstance(widget, forms.FileInput) and "accept" not in widget.attrs:
+            attrs["accept"] = images.ACCEPT
+        return attrs
+
+    def to_python(self, data):
+        upload = super().to_python(data)
+        return images.clean_copy(upload) if upload else upload
+
+
+class IllustrationForm(forms.ModelForm):
+    class Meta:
+        model = Illustration
+        fields = ["image", "alt_text", "caption", "position"]
+        field_classes = {"image": ImageUploadField}
+        labels = {"alt_text": "Alt text (description of the image)"}
+        error_messages = {
+            "image": {"required": "Choose an image file to upload."},
+            "alt_text": {
+                "required": "Describe what the illustration shows, for readers who cannot see it. "
+                "An illustration needs alt text.",
+            },
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["image"].help_text = (
+            f"{images.limits()} Camera and location data are removed, and smaller copies are made for phones; "
+            "an animation keeps its first frame only."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        image = cleaned.get("image")
+        if isinstance(image, images.CleanImage):  # a new upload, not the image already stored
+            self.instance.width, self.instance.height = image.width, image.height
+        return cleaned
+
+
+class AuthorProfileForm(forms.ModelForm):
+    class Meta:
+        model = AuthorProfile
+        fields = ["user", "display_name", "bio", "photo", "photo_alt"]
+        field_classes = {"photo": ImageUploadField}
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("photo") and not cleaned.get("photo_alt"):
+            self.add_error("photo_alt", "Describe the photo for readers who cannot see it.")
+        return cleaned

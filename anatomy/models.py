@@ -1,8 +1,11 @@
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+
+from . import images
 
 
 class SiteNotice(models.Model):
@@ -96,6 +99,9 @@ class Article(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     search_text = models.TextField(editable=False, default="", help_text="Facts and body as plain text, for search.")
+    # Weighted words for PostgreSQL's full-text search, GIN-indexed there (see
+    # migration 0002); unused on SQLite. Kept current by anatomy.search.reindex().
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -237,11 +243,25 @@ class Illustration(models.Model):
     width = models.PositiveIntegerField(editable=False, default=0)
     height = models.PositiveIntegerField(editable=False, default=0)
 
+    # Renditions made from `image` when it is saved (files, not columns).
+    webp_480 = images.webp_rendition(480)
+    webp_960 = images.webp_rendition(960)
+    webp_1600 = images.webp_rendition(1600)
+    fallback_480 = images.fallback_rendition(480)
+    fallback_960 = images.fallback_rendition(960)
+    fallback_1600 = images.fallback_rendition(1600)
+
     class Meta:
         ordering = ["position", "pk"]
 
     def __str__(self):
         return self.caption or self.alt_text
+
+    def webp_srcset(self):
+        return images.srcset(self, "webp")
+
+    def fallback_srcset(self):
+        return images.srcset(self, "fallback")
 
 
 class Question(models.Model):

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from . import questions, rendering, seo
+from . import search as library_search  # the module; `search` here is the view
 from .forms import QuestionForm
 from .models import (
     Action,
@@ -214,4 +215,12 @@ def dismiss_notice(request):
 
 
 def search(request):
-    return render(request, "anatomy/search.html", {"query": request.GET.get("q", "")})
+    query = library_search.parse(request.GET.get("q", ""))
+    page_obj = None
+    if not query.problem:
+        page_obj = library_search.results_page(query, articles=Article.objects.live(), number=request.GET.get("page"))
+    return render(
+        request,
+        "anatomy/search.html",
+        {"query": query.text, "problem": query.problem, "page_obj": page_obj, "examples": library_search.EXAMPLES},
+    )

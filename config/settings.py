@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django.contrib.sitemaps",
+    "django.contrib.postgres",  # full-text search fields (anatomy/search.py); harmless on SQLite
     "reversion",
     "imagekit",
     "members.apps.MembersConfig",
@@ -89,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "anatomy.context_processors.site",
+                "members.context_processors.billing",
             ],
         },
     },
@@ -167,8 +169,19 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Largest image upload (illustrations, author photos), in bytes.
+IMAGE_MAX_UPLOAD_BYTES = 15 * 1024 * 1024
+# Largest image in pixels (width × height), checked before it is decoded: stops decompression bombs.
+IMAGE_MAX_PIXELS = 40_000_000
+# Locked files (exclusive posts, course videos and handouts) live apart from
+# the public media and are served only after an access check: by Django in
+# development, by the web server (X-Accel-Redirect) when PROTECTED_MEDIA_ACCEL
+# names an nginx internal location.
+PROTECTED_MEDIA_ROOT = Path(os.environ.get("PROTECTED_MEDIA_ROOT", BASE_DIR / "protected"))
+PROTECTED_MEDIA_ACCEL = os.environ.get("PROTECTED_MEDIA_ACCEL", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "protected": {"BACKEND": "members.files.ProtectedStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -197,6 +210,16 @@ if os.environ.get("EMAIL_HOST"):
     }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+
+# Stripe. STRIPE_API_BASE points the SDK elsewhere (localstripe in
+# development and tests). With no secret key in development, `make run`
+# starts localstripe and offers the offline test checkout.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_OFFLINE_CHECKOUT = envbool("STRIPE_OFFLINE_CHECKOUT", False)
+# Days a supporter whose payment failed keeps access while they update their card.
+SUPPORTER_GRACE_DAYS = envint("SUPPORTER_GRACE_DAYS", 7)
 
 # Security. Production (DEBUG off) is HTTPS-only; behind a proxy that
 # terminates TLS, it must set X-Forwarded-Proto.

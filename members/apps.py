@@ -5,6 +5,9 @@ from django.contrib.admin.apps import AdminConfig
 class MembersConfig(AppConfig):
     name = "members"
 
+    def ready(self):
+        from . import checks  # noqa: F401 (registers the system checks)
+
 
 class StaffAdminConfig(AdminConfig):
     """The Django admin, as our staff pages: signed in through allauth and

@@ -8,6 +8,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, resolve_url
 from django.utils.http import urlencode
 
@@ -43,6 +44,9 @@ class StaffAdminSite(admin.AdminSite):
     def login(self, request, extra_context=None):
         # One sign-in page for everybody: allauth's, with its rate limits and MFA.
         if request.user.is_authenticated:
-            return redirect("admin:index")
+            if self.has_permission(request) or needs_mfa_setup(request.user):
+                return redirect("admin:index")
+            # A signed-in member: sending them to the index would loop back here.
+            raise PermissionDenied
         next_url = request.GET.get(REDIRECT_FIELD_NAME) or resolve_url("admin:index")
         return redirect(f"{resolve_url(settings.LOGIN_URL)}?{urlencode({REDIRECT_FIELD_NAME: next_url})}")

@@ -29,7 +29,9 @@ def fresh_cache():
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
+    """Uploads, public and locked, go to a fresh folder for each test."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PROTECTED_MEDIA_ROOT = tmp_path / "protected"
     return settings.MEDIA_ROOT
 
 

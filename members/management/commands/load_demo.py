@@ -13,6 +13,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             sign_ins = members_demo.load()
             anatomy_demo.load(author_user=User.objects.get(email=members_demo.EDITOR_EMAIL))
+            members_demo.load_tiers()
+            members_demo.load_supporter_subscription()
+            members_demo.load_posts()
         self.stdout.write(self.style.SUCCESS("Demo content is loaded. Demo sign-ins:"))
         for role, email, password in sign_ins:
             self.stdout.write(f"  {role:<13} {email:<24} password: {password}")

@@ -1,0 +1,125 @@
+"""Who may see what. Every page, list, feed, file and search result that can
+hold locked content asks this module, so the rule lives in one place.
+
+Content has a visibility: public, members (signed in with a verified email),
+or a tier and every tier ranked above it. A member's tier comes from their
+subscriptions as we last fetched them from Stripe.
+"""
+
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Subscription, Tier, Visibility
+
+GRANTING_STATUSES = ("active", "trialing", "past_due")
+
+
+def subscription_grants_access(subscription, now=None):
+    now = now or timezone.now()
+    if subscription.revoked_at:
+        return False
+    if subscription.cancel_at_period_end and subscription.current_period_end and subscription.current_period_end < now:
+        return False
+    if subscription.status in ("active", "trialing"):
+        return True
+    if subscription.status == "past_due":
+        return bool(subscription.grace_ends_at) and subscription.grace_ends_at > now
+    return False
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a visitor is entitled to, worked out once per request."""
+
+    is_member: bool  # signed in with a verified email
+    tier: Tier | None  # the highest tier they support now
+    is_staff: bool = False
+
+    @property
+    def rank(self):
+        return self.tier.rank if self.tier else None
+
+
+ANONYMOUS = Standing(is_member=False, tier=None)
+
+
+def standing(user):
+    """The visitor's standing; cached on the user object for the request."""
+    if not user or not user.is_authenticated:
+        return ANONYMOUS
+    cached = getattr(user, "_access_standing", None)
+    if cached is None:
+        verified = EmailAddress.objects.filter(user=user, verified=True).exists()
+        subscriptions = Subscription.objects.filter(
+            user=user, status__in=GRANTING_STATUSES, revoked_at=None, tier__isnull=False
+        ).select_related("tier")
+        tiers = [sub.tier for sub in subscriptions if subscription_grants_access(sub)]
+        best = max(tiers, key=lambda tier: tier.rank, default=None)
+        cached = Standing(is_member=verified, tier=best if verified else None, is_staff=user.is_staff)
+        user._access_standing = cached
+    return cached
+
+
+def forget(user):
+    """Call after a member's subscriptions change within a request."""
+    if hasattr(user, "_access_standing"):
+        del user._access_standing
+
+
+def can_view(user, item):
+    """May this visitor see the locked body and files of `item` (anything with
+    `visibility` and `min_tier`)?"""
+    return allows(standing(user), item.visibility, item.min_tier)
+
+
+def allows(who, visibility, min_tier):
+    if visibility == Visibility.PUBLIC or who.is_staff:
+        return True
+    if visibility == Visibility.MEMBERS:
+        return who.is_member
+    return who.rank is not None and min_tier is not None and who.rank >= min_tier.rank
+
+
+def visible_q(user, prefix=""):
+    """A filter for querysets: only what this visitor may see in full."""
+    who = standing(user)
+    if who.is_staff:
+        return Q()
+    allowed = Q(**{f"{prefix}visibility": Visibility.PUBLIC})
+    if who.is_member:
+        allowed |= Q(**{f"{prefix}visibility": Visibility.MEMBERS})
+    if who.rank is not None:
+        allowed |= Q(**{f"{prefix}visibility": Visibility.TIER, f"{prefix}min_tier__rank__lte": who.rank})
+    return allowed
+
+
+def explain(user, item):
+    """For staff answering "why can't I see this?": the decision and its reasons."""
+    who = standing(user)
+    reasons = []
+    if not user.is_active:
+        reasons.append("The account is deactivated.")
+    reasons.append("Email verified." if who.is_member else "Email address not verified.")
+    subscriptions = Subscription.objects.filter(user=user).select_related("tier")
+    for sub in subscriptions:
+        state = "grants access" if subscription_grants_access(sub) else "grants no access"
+        detail = f"Subscription {sub.stripe_id} ({sub.tier or 'unknown tier'}): {sub.status}"
+        if sub.revoked_at:
+            detail += f", revoked {sub.revoked_at:%Y-%m-%d} after a refund or dispute"
+        if sub.cancel_at_period_end and sub.current_period_end:
+            detail += f", cancelled, ends {sub.current_period_end:%Y-%m-%d}"
+        reasons.append(f"{detail}: {state}.")
+    if not subscriptions:
+        reasons.append("No subscriptions.")
+    needed = {
+        Visibility.PUBLIC: "It is public.",
+        Visibility.MEMBERS: "It needs a signed-in member with a verified email.",
+        Visibility.TIER: f"It needs the {item.min_tier} tier or above." if item.min_tier else "It needs a tier.",
+    }[item.visibility]
+    reasons.append(needed)
+    if who.is_staff:
+        reasons.append("Staff see everything.")
+    return can_view(user, item), reasons

@@ -1,0 +1,95 @@
+"""Stripe's webhook, read top to bottom.
+
+1. The signature is checked with the endpoint's secret: a bad or missing one
+   is answered 400 and nothing is stored.
+2. Types we don't handle are answered 200 and forgotten.
+3. The event id is stored once, in the same transaction as the work it
+   triggers: a redelivery finds it and does nothing; a failure rolls both
+   back and is answered 500, so Stripe retries and the retry does the work
+   exactly once.
+4. The event is only a trigger: handlers fetch the subscription (or charge)
+   from Stripe and apply its current state (see billing.sync_subscription).
+"""
+
+import logging
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from . import billing
+from .models import WebhookEvent
+
+log = logging.getLogger(__name__)
+
+
+def checkout_completed(session):
+    if session.get("mode") == "subscription" and session.get("subscription"):
+        billing.sync_subscription(billing.stripe_id(session["subscription"]))
+
+
+def subscription_changed(subscription):
+    billing.sync_subscription(subscription["id"])
+
+
+def invoice_paid(invoice):
+    subscription = billing.stripe_id(invoice.get("subscription")) or billing.stripe_id(
+        ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    )
+    if subscription:
+        billing.sync_subscription(subscription)
+    billing.record_payment(invoice)
+
+
+def invoice_payment_failed(invoice):
+    subscription = billing.stripe_id(invoice.get("subscription")) or billing.stripe_id(
+        ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    )
+    if subscription:
+        billing.sync_subscription(subscription)
+
+
+def charge_refunded(charge):
+    fresh = billing.client().v1.charges.retrieve(charge["id"]).to_dict()
+    billing.revoke_for_charge(fresh)
+
+
+def dispute_created(dispute):
+    fresh = billing.client().v1.charges.retrieve(billing.stripe_id(dispute["charge"])).to_dict()
+    billing.revoke_for_charge(fresh, disputed=True)
+
+
+HANDLERS = {
+    "checkout.session.completed": checkout_completed,
+    "customer.subscription.created": subscription_changed,
+    "customer.subscription.updated": subscription_changed,
+    "customer.subscription.deleted": subscription_changed,
+    "invoice.paid": invoice_paid,
+    "invoice.payment_succeeded": invoice_paid,  # the older name, still sent by some senders
+    "invoice.payment_failed": invoice_payment_failed,
+    "charge.refunded": charge_refunded,
+    "charge.dispute.created": dispute_created,
+}
+
+
+def receive(payload, signature):
+    """Handles one delivery; returns the HTTP status to answer."""
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+    except (ValueError, stripe.SignatureVerificationError):
+        return 400
+    handler = HANDLERS.get(event.type)
+    if handler is None:
+        return 200
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    WebhookEvent.objects.create(stripe_id=event.id, type=event.type)
+            except IntegrityError:
+                return 200  # delivered before, or being handled right now by another worker
+            handler(event.data.object.to_dict())
+    except Exception:
+        log.exception("Stripe event %s (%s) failed; Stripe will retry", event.id, event.type)
+        return 500
+    return 200
