@@ -12,7 +12,6 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from reversion.admin import VersionAdmin
 
-from . import rendering, search
 from .forms import AuthorProfileForm, IllustrationForm
 from .models import (
     Action,
@@ -218,11 +217,6 @@ class ArticleAdmin(HistoryAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         return category_choices(formfield) if db_field.name == "category" else formfield
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        rendering.forget_links()
-        search.reindex(form.instance)
 
 
 @admin.register(Nerve)

@@ -8,7 +8,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
-from . import rendering, search
 from .forms import IllustrationForm
 from .models import Action, Article, AuthorProfile, Category, Illustration, MuscleFacts, Nerve, SiteNotice, SpinalLevel
 
@@ -198,7 +197,6 @@ def load(*, author_user):
     SiteNotice.objects.get_or_create(
         message="New course open: How to frame a bodywork session.", defaults={"is_active": True}
     )
-    rendering.forget_links()
 
 
 def _load_muscle(muscle, author):
@@ -215,7 +213,6 @@ def _load_muscle(muscle, author):
         },
     )
     if not created:
-        search.reindex(article)  # a re-run also indexes a library loaded before search existed
         return
     facts = MuscleFacts.objects.create(
         article=article,
@@ -231,7 +228,6 @@ def _load_muscle(muscle, author):
         [Nerve.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0] for name in muscle["nerves"]]
     )
     facts.levels.set(SpinalLevel.objects.filter(code__in=muscle["levels"]))
-    search.reindex(article)
 
 
 def _illustrate_gluteus_medius():

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -45,6 +46,10 @@ class Category(models.Model):
 
     def __str__(self):
         return self.path.replace("/", " › ") if self.path else self.name
+
+    def clean(self):
+        if self.parent_id and self.pk and (self.parent_id == self.pk or self.parent.path.startswith(f"{self.path}/")):
+            raise ValidationError({"parent": "A category cannot sit inside itself or one of its own sub-categories."})
 
     def save(self, *args, **kwargs):
         from . import paths

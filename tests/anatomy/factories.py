@@ -5,7 +5,6 @@ from itertools import count
 
 from django.utils import timezone
 
-from anatomy import rendering
 from anatomy.models import Action, Article, Category, MuscleFacts, Nerve, SpinalLevel
 
 _numbers = count(1)
@@ -25,7 +24,6 @@ def article(category, title=None, *, live=True, scheduled=False, **fields):
     created = Article.objects.create(
         category=category, title=title, slug=_slug(title), status=status, publish_at=publish_at, **fields
     )
-    rendering.forget_links()
     return created
 
 
@@ -39,7 +37,6 @@ def muscle(category, name, *, actions=(), nerves=(), levels=(), **fields):
     facts.levels.set(
         [SpinalLevel.objects.get_or_create(code=code, defaults={"order": _level_order(code)})[0] for code in levels]
     )
-    rendering.forget_links()
     return created
 
 

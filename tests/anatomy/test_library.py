@@ -190,3 +190,17 @@ def test_home_page_shows_featured_latest_updated_and_support(client, library):
     assert "Supraspinatus" in html
     assert "Become a supporter" in html
     assert 'aria-label="Site notice"' in html
+
+
+def test_a_category_cannot_move_inside_itself(library):
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    region = Category.objects.get(path="anatomy/lower-extremity-muscles")
+    for parent in [
+        region,
+        Category.objects.get(path="anatomy/lower-extremity-muscles/gluteal-and-hip-rotator-muscles"),
+    ]:
+        region.parent = parent
+        with pytest.raises(ValidationError, match="cannot sit inside itself"):
+            region.full_clean()

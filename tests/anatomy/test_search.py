@@ -198,3 +198,16 @@ def test_home_page_search_box_leads_to_results(client, library):
     assert '<label for="search-q">' in html and 'id="search-q"' in html
     assert 'value="superior gluteal nerve"' in html
     assert "Gluteus Medius – Functional Anatomy" in titles(listing)
+
+
+def test_index_follows_every_save_not_only_the_staff_pages(client, library):
+    from anatomy.models import Article, Nerve
+
+    nerve = Nerve.objects.get(slug="superior-gluteal-nerve")
+    nerve.name = "nervus gluteus superior"
+    nerve.save()
+    assert "Gluteus Medius" in client.get("/search/", {"q": "nervus gluteus superior"}).text
+    article = Article.objects.get(slug="piriformis")
+    article.summary = "Now mentions the sciatic notch."
+    article.save()
+    assert "Piriformis" in client.get("/search/", {"q": "sciatic notch"}).text
