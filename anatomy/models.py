@@ -47,10 +47,6 @@ class Category(models.Model):
     def __str__(self):
         return self.path.replace("/", " › ") if self.path else self.name
 
-    def clean(self):
-        if self.parent_id and self.pk and (self.parent_id == self.pk or self.parent.path.startswith(f"{self.path}/")):
-            raise ValidationError({"parent": "A category cannot sit inside itself or one of its own sub-categories."})
-
     def save(self, *args, **kwargs):
         from . import paths
 
@@ -58,6 +54,10 @@ class Category(models.Model):
 
     def get_absolute_url(self):
         return reverse("anatomy:page", args=[self.path])
+
+    def clean(self):
+        if self.parent_id and self.pk and (self.parent_id == self.pk or self.parent.path.startswith(f"{self.path}/")):
+            raise ValidationError({"parent": "A category cannot sit inside itself or one of its own sub-categories."})
 
     def ancestor_paths(self):
         parts = self.path.split("/")
