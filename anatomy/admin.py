@@ -165,9 +165,11 @@ class StateFilter(admin.SimpleListFilter):
 
 @admin.register(Article)
 class ArticleAdmin(HistoryAdmin):
-    list_display = ["title", "category", "state", "publish_at", "author", "is_featured", "updated_at"]
-    list_filter = [StateFilter, "is_featured", "author", "category"]
-    list_select_related = ["category", "author"]
+    list_display = [
+        "title", "category", "state", "publish_at", "visibility", "min_tier", "author", "is_featured", "updated_at",
+    ]  # fmt: skip
+    list_filter = [StateFilter, "visibility", "min_tier", "is_featured", "author", "category"]
+    list_select_related = ["category", "author", "min_tier"]
     search_fields = ["title", "summary", "body", "facts__muscle_name"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "publish_at"
@@ -175,7 +177,21 @@ class ArticleAdmin(HistoryAdmin):
     readonly_fields = ["preview_link"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "category", "summary", "body"]}),
-        ("Publishing", {"fields": ["status", "publish_at", "preview_link", "is_featured", "author"]}),
+        (
+            "Publishing",
+            {
+                "fields": [
+                    "status",
+                    "publish_at",
+                    "preview_link",
+                    "visibility",
+                    "min_tier",
+                    "teaser",
+                    "is_featured",
+                    "author",
+                ]
+            },
+        ),
     ]
 
     @admin.display(description="State", ordering="status")
@@ -204,6 +220,8 @@ class ArticleAdmin(HistoryAdmin):
             "by itself when the time comes.",
             "is_featured": "Shown as the featured post on the home page and beside every article "
             "(the most recently published featured article, if several are).",
+            "visibility": "Who may read the whole article. Everyone else sees the title, summary and teaser, "
+            "and how to get in; a locked article stays out of search for them, and out of the feeds and sitemap.",
         }
         return super().get_form(request, obj, **kwargs)
 

@@ -1,12 +1,14 @@
 """The demo library for `manage.py load_demo`: the category tree, gluteus
-medius with its muscle facts, and the neighbours it mentions. Existing rows
-are left as staff may have edited them."""
+medius with its muscle facts, the neighbours it mentions, and one article
+locked to supporters. Existing rows are left as staff may have edited them."""
 
 from io import BytesIO
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
+
+from members.models import Tier, Visibility
 
 from .forms import IllustrationForm
 from .models import Action, Article, AuthorProfile, Category, Illustration, MuscleFacts, Nerve, SiteNotice, SpinalLevel
@@ -66,6 +68,40 @@ swing side.
 The muscle can come in two distinct parts instead of three. It can also be
 fused with piriformis behind it or with gluteus minimus beneath it.
 """
+
+TRIGGER_POINTS = {
+    "category": "anatomy/lower-extremity-muscles/gluteal-and-hip-rotator-muscles",
+    "title": "Gluteus Medius – Trigger Points and Treatment",
+    "slug": "gluteus-medius-trigger-points",
+    "summary": "Where gluteus medius refers pain, how to find its trigger points, and a treatment sequence.",
+    "tier": "patron",
+    "body": """\
+Trigger points in gluteus medius are a common, and commonly missed, source of
+low back and lateral hip pain. The pain is felt along the iliac crest, over
+the sacrum and down the side of the hip, rarely where the muscle is tight.
+
+<!-- more -->
+
+## Finding the trigger points
+
+With the client side-lying, knees bent and a pillow between them, palpate
+just below the iliac crest from the front to the back. Three areas are
+usually tender: near the anterior superior iliac spine, at the middle of the
+crest, and near the sacroiliac joint, under the edge of gluteus maximus.
+
+## Treatment sequence
+
+1. Warm the lateral hip with broad compression through the gluteal
+   aponeurosis.
+2. Hold sustained pressure on each tender point until it softens, while the
+   client breathes slowly.
+3. Finish with a gentle stretch in adduction, the top leg hanging behind the
+   bottom one, and teach the client to repeat it at home.
+
+Check quadratus lumborum and tensor fasciae latae too: they share the work of
+levelling the pelvis and often hold trigger points of their own.
+""",
+}
 
 MUSCLES = [
     {
@@ -194,6 +230,7 @@ def load(*, author_user):
     for muscle in MUSCLES:
         _load_muscle(muscle, author)
     _illustrate_gluteus_medius()
+    _load_locked_article(TRIGGER_POINTS, author)
     SiteNotice.objects.get_or_create(
         message="New course open: How to frame a bodywork session.", defaults={"is_active": True}
     )
@@ -228,6 +265,27 @@ def _load_muscle(muscle, author):
         [Nerve.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0] for name in muscle["nerves"]]
     )
     facts.levels.set(SpinalLevel.objects.filter(code__in=muscle["levels"]))
+
+
+def _load_locked_article(article, author):
+    # Needs the members demo's tiers; the library loaded on its own (as its
+    # tests do) has none, and then goes without this article.
+    tier = Tier.objects.filter(slug=article["tier"]).first()
+    if tier is None:
+        return
+    Article.objects.get_or_create(
+        category=Category.objects.get(path=article["category"]),
+        slug=article["slug"],
+        defaults={
+            "title": article["title"],
+            "summary": article["summary"],
+            "body": article["body"],
+            "author": author,
+            "status": Article.Status.PUBLISHED,
+            "visibility": Visibility.TIER,
+            "min_tier": tier,
+        },
+    )
 
 
 def _illustrate_gluteus_medius():

@@ -1,7 +1,10 @@
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+
+from members import access
 
 from .models import Article
 
@@ -14,7 +17,9 @@ class NewArticlesFeed(Feed):
         return reverse("anatomy:home")
 
     def items(self):
-        return Article.objects.live().select_related("category", "author").order_by("-publish_at")[:30]
+        # Feed readers fetch anonymously and share what they fetch: public articles only.
+        public = Article.objects.live().filter(access.visible_q(AnonymousUser()))
+        return public.select_related("category", "author").order_by("-publish_at")[:30]
 
     def item_title(self, item):
         return item.title

@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from members.models import Tier, Visibility
+
 from . import images
 
 
@@ -82,6 +84,8 @@ class ArticleQuerySet(models.QuerySet):
 
 
 class Article(models.Model):
+    MORE_MARKER = "<!-- more -->"
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published (at the publish time)"
@@ -89,10 +93,27 @@ class Article(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="articles")
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=120)
-    summary = models.TextField(help_text="One or two sentences: shown in lists, search results and link previews.")
+    summary = models.TextField(
+        help_text="One or two sentences: shown in lists, search results and link previews. "
+        "Everyone sees it, even on a locked article."
+    )
+    teaser = models.TextField(
+        blank=True,
+        help_text="Markdown. What readers who cannot open a locked article see besides the summary. "
+        f"If empty, the body up to {MORE_MARKER} is the teaser.",
+    )
     body = models.TextField(
         blank=True,
         help_text="Markdown. Start each section with a '## Heading'. Names of other muscles become links.",
+    )
+    visibility = models.CharField(max_length=10, choices=Visibility, default=Visibility.PUBLIC)
+    min_tier = models.ForeignKey(
+        Tier,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        verbose_name="lowest tier",
+        help_text="For tier visibility: supporters of this tier and above may read it.",
     )
     author = models.ForeignKey(AuthorProfile, null=True, blank=True, on_delete=models.SET_NULL)
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
@@ -126,14 +147,28 @@ class Article(models.Model):
 
         if not self.slug:
             self.slug = slugify(self.title)[:120]
+        # Browsers post CRLF; stored as LF so history shows only real changes.
+        self.body = self.body.replace("\r\n", "\n")
+        self.teaser = self.teaser.replace("\r\n", "\n")
         paths.save_article(self, super().save, *args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("anatomy:page", args=[self.path])
 
+    def clean(self):
+        if self.visibility == Visibility.TIER and not self.min_tier_id:
+            raise ValidationError({"min_tier": "Choose the lowest tier that may read this article."})
+
     @property
     def path(self):
         return f"{self.category.path}/{self.slug}"
+
+    def teaser_text(self):
+        """The Markdown a reader who may not open the article sees; may be empty."""
+        if self.teaser:
+            return self.teaser
+        before, marker, _ = self.body.partition(self.MORE_MARKER)
+        return before if marker else ""
 
     def is_live(self, now=None):
         return self.status == self.Status.PUBLISHED and self.publish_at <= (now or timezone.now())

@@ -104,6 +104,14 @@ def render_article(article):
     return rendered
 
 
+def render_teaser(article):
+    """The teaser of a locked article as safe HTML (empty if it has none)."""
+    facts = facts_of(article)
+    return render_markdown(
+        article.teaser_text(), own_muscle_name=facts.muscle_name if facts else None, links=muscle_links()
+    )
+
+
 def facts_of(article):
     from .models import MuscleFacts
 

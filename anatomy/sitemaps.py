@@ -1,4 +1,7 @@
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.sitemaps import Sitemap
+
+from members import access
 
 from .models import Article, Category
 
@@ -8,7 +11,9 @@ class ArticleSitemap(Sitemap):
     limit = 5000
 
     def items(self):
-        return Article.objects.live().select_related("category").order_by("pk")
+        # Crawlers are anonymous: only articles anyone may read in full.
+        public = Article.objects.live().filter(access.visible_q(AnonymousUser()))
+        return public.select_related("category").order_by("pk")
 
     def lastmod(self, item):
         return item.updated_at

@@ -8,6 +8,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from members import access
+
 from . import questions, rendering, seo
 from . import search as library_search  # the module; `search` here is the view
 from .forms import QuestionForm
@@ -28,6 +30,8 @@ NOTICE_COOKIE = "dismissed_notice"
 
 
 def home(request):
+    # Lists here, on category and browse pages show locked articles too: their
+    # title and summary are public, and their page shows the teaser and the way in.
     live = Article.objects.live().select_related("category")
     return render(
         request,
@@ -49,7 +53,7 @@ def page(request, path):
     category_path, _, slug = path.rpartition("/")
     article = (
         Article.objects.live()
-        .select_related("category", "author", "facts")
+        .select_related("category", "author", "facts", "min_tier")
         .filter(category__path=category_path, slug=slug)
         .first()
     )
@@ -79,23 +83,31 @@ def category_page(request, category):
 
 
 def article_page(request, article, *, form=None, preview=False):
-    facts = rendering.facts_of(article)
+    """The article, or for a reader it is locked to: its summary, teaser and
+    the way in. The body, its sections, the muscle facts and the illustrations
+    are the locked content and never reach that reader."""
+    unlocked = access.can_view(request.user, article)
+    facts = rendering.facts_of(article) if unlocked else None
     if facts:
         facts = (
             MuscleFacts.objects.filter(pk=facts.pk)
             .prefetch_related("actions", "nerves", Prefetch("levels", queryset=SpinalLevel.objects.order_by("order")))
             .get()
         )
-    body = rendering.render_article(article)
+    body = rendering.render_article(article) if unlocked else None
     return render(
         request,
         "anatomy/article.html",
         {
             "article": article,
+            "unlocked": unlocked,
             "facts": facts,
             "body": body,
+            "teaser": None if unlocked else rendering.render_teaser(article),
+            "standing": access.standing(request.user),
             "breadcrumb": breadcrumb_for(article.category) + [article],
-            "illustrations": Illustration.objects.filter(article=article),
+            "illustrations": Illustration.objects.filter(article=article) if unlocked else [],
+            # Titles link to locked muscles too: their pages show the teaser and the way in.
             "related": related_muscles(facts) if facts else [],
             "featured": Article.objects.live()
             .filter(is_featured=True)
@@ -103,7 +115,7 @@ def article_page(request, article, *, form=None, preview=False):
             .order_by("-publish_at")
             .select_related("category")
             .first(),
-            "form": form or QuestionForm(sections=body.sections),
+            "form": form or QuestionForm(sections=body.sections if body else []),
             "preview": preview,
             "article_data": seo.article_data(article),
         },
@@ -134,18 +146,18 @@ def related_muscles(facts, limit=12):
 @staff_member_required
 def preview(request, pk):
     """An unpublished article exactly as readers will see it."""
-    article = get_object_or_404(Article.objects.select_related("category", "author"), pk=pk)
+    article = get_object_or_404(Article.objects.select_related("category", "author", "min_tier"), pk=pk)
     return article_page(request, article, preview=True)
 
 
 def study_card(request, path):
     category_path, _, slug = path.rpartition("/")
     article = get_object_or_404(
-        Article.objects.live().select_related("category", "facts"), category__path=category_path, slug=slug
+        Article.objects.live().select_related("category", "facts", "min_tier"), category__path=category_path, slug=slug
     )
     facts = rendering.facts_of(article)
-    if not facts:
-        raise Http404("Only muscle articles have a study card.")
+    if not facts or not access.can_view(request.user, article):
+        raise Http404("Only muscle articles that you may read have a study card.")
     return render(request, "anatomy/study_card.html", {"article": article, "facts": facts})
 
 
@@ -189,8 +201,9 @@ def action(request, slug):
 @require_POST
 @ratelimit(key="ip", rate="5/m", method="POST", block=False)
 def ask(request, pk):
-    article = get_object_or_404(Article.objects.live().select_related("category", "author"), pk=pk)
-    form = QuestionForm(request.POST, sections=rendering.render_article(article).sections)
+    article = get_object_or_404(Article.objects.live().select_related("category", "author", "min_tier"), pk=pk)
+    sections = rendering.render_article(article).sections if access.can_view(request.user, article) else []
+    form = QuestionForm(request.POST, sections=sections)
     if getattr(request, "limited", False):
         form.add_error(None, "You have sent several messages in a short time. Please wait a minute and try again.")
         return article_page(request, article, form=form)
@@ -198,7 +211,8 @@ def ask(request, pk):
         return article_page(request, article, form=form)
     questions.receive(form=form, article=article)
     messages.success(request, "Thank you! Your message has reached the author.")
-    return redirect(article.get_absolute_url() + "#question")
+    # To the top of the page, where the thank-you shows.
+    return redirect(article.get_absolute_url())
 
 
 @require_POST
@@ -218,7 +232,9 @@ def search(request):
     query = library_search.parse(request.GET.get("q", ""))
     page_obj = None
     if not query.problem:
-        page_obj = library_search.results_page(query, articles=Article.objects.live(), number=request.GET.get("page"))
+        # Only what the reader may open in full, so no snippet shows locked text.
+        readable = Article.objects.live().filter(access.visible_q(request.user))
+        page_obj = library_search.results_page(query, articles=readable, number=request.GET.get("page"))
     return render(
         request,
         "anatomy/search.html",

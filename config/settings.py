@@ -221,6 +221,12 @@ STRIPE_OFFLINE_CHECKOUT = envbool("STRIPE_OFFLINE_CHECKOUT", False)
 # Days a supporter whose payment failed keeps access while they update their card.
 SUPPORTER_GRACE_DAYS = envint("SUPPORTER_GRACE_DAYS", 7)
 
+# Continuing education: the approved provider and its approval number, as
+# printed on certificates of completion (copied into each one when it is
+# issued). Without an approval number, certificates leave that line out.
+CE_PROVIDER_NAME = os.environ.get("CE_PROVIDER_NAME", SITE_NAME)
+CE_APPROVAL_NUMBER = os.environ.get("CE_APPROVAL_NUMBER", "")
+
 # Security. Production (DEBUG off) is HTTPS-only; behind a proxy that
 # terminates TLS, it must set X-Forwarded-Proto.
 SECURE_CSP = {
@@ -253,5 +259,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Replaces Django's own console handler, which would print every line twice.
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "stripe": {"level": "WARNING"},  # the SDK logs every request at INFO
+    },
 }

@@ -16,12 +16,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from anatomy.models import Article
+
 from . import access
 from .models import ExclusivePost, Payment, PostFile, StripeCustomer, Subscription, Tier, User, Visibility, WebhookEvent
 
 # Anything with `visibility` and `min_tier` that the access check can explain.
-# Articles join with one line here once they have those fields.
-CHECKABLE = [ExclusivePost]
+CHECKABLE = [ExclusivePost, Article]
 
 
 def money(cents, currency):

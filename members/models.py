@@ -105,6 +105,13 @@ class Subscription(models.Model):
         return f"{self.user} · {self.tier} · {self.status}"
 
     @property
+    def next_amount_display(self):
+        if self.next_amount is None:
+            return ""
+        currency = self.tier.currency.upper() if self.tier else ""
+        return f"{self.next_amount / 100:,.2f} {currency}".strip()
+
+    @property
     def grace_ends_at(self):
         """Until when a supporter whose payment failed keeps access."""
         if not self.past_due_since:
@@ -130,7 +137,11 @@ class Payment(models.Model):
         ordering = ["-paid_at"]
 
     def __str__(self):
-        return f"{self.amount / 100:.2f} {self.currency.upper()} on {self.paid_at:%Y-%m-%d}"
+        return f"{self.amount_display} on {self.paid_at:%Y-%m-%d}"
+
+    @property
+    def amount_display(self):
+        return f"{self.amount / 100:,.2f} {self.currency.upper()}"
 
 
 class WebhookEvent(models.Model):

@@ -7,8 +7,9 @@
    triggers: a redelivery finds it and does nothing; a failure rolls both
    back and is answered 500, so Stripe retries and the retry does the work
    exactly once.
-4. The event is only a trigger: handlers fetch the subscription (or charge)
-   from Stripe and apply its current state (see billing.sync_subscription).
+4. The event is only a trigger: handlers fetch the subscription (or charge,
+   or a course's Checkout Session) from Stripe and apply its current state
+   (see billing.sync_subscription and courses.purchases.record_session).
 """
 
 import logging
@@ -16,6 +17,8 @@ import logging
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
+
+from courses import purchases
 
 from . import billing
 from .models import WebhookEvent
@@ -26,6 +29,8 @@ log = logging.getLogger(__name__)
 def checkout_completed(session):
     if session.get("mode") == "subscription" and session.get("subscription"):
         billing.sync_subscription(billing.stripe_id(session["subscription"]))
+    elif session.get("mode") == "payment":  # a course bought once
+        purchases.record_session(session["id"])
 
 
 def subscription_changed(subscription):

@@ -28,7 +28,8 @@ def postgres_answers():
 def run(label, env, args):
     print(f"\n=== {label} ===", flush=True)
     started = time.monotonic()
-    code = subprocess.call([sys.executable, "-m", "pytest", *args], env=env)
+    # Two workers (this machine has two cores); a test file stays on one worker.
+    code = subprocess.call([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadfile", *args], env=env)
     print(f"=== {label}: {'passed' if code == 0 else 'FAILED'} in {time.monotonic() - started:.0f}s ===")
     return code
 

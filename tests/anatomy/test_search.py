@@ -165,6 +165,7 @@ def test_saving_in_the_admin_indexes_the_article_and_its_facts(client, staff, li
             "summary": "A small deep lateral rotator.",
             "body": "## Details of function\n\nIt assists the obturator internus.",
             "status": "published",
+            "visibility": "public",
             "publish_at_0": "2020-01-01",
             "publish_at_1": "10:00:00",
             "facts-TOTAL_FORMS": "1",

@@ -145,7 +145,7 @@ def test_staff_answer_questions_switch_on_the_notice_and_add_an_author(page, rea
     Question.objects.create(article=piriformis, message="Lovely drawings.", status=Question.Status.ANSWERED)
     sign_in_to_the_staff_pages(page, staff)
 
-    page.get_by_role("link", name="Questions").click()
+    page.get_by_role("link", name="Questions", exact=True).click()
     page.get_by_role("link", name="New", exact=True).click()
     expect(page.get_by_role("link", name=re.compile("sciatic nerve"))).to_be_visible()
     expect(page.get_by_text("Lovely drawings.")).to_have_count(0)

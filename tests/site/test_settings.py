@@ -67,3 +67,17 @@ def test_redis_url_moves_cache_and_sessions_to_redis():
         "django.contrib.sessions.backends.cache",
         "shared",
     ]
+
+
+def test_the_offline_test_checkout_cannot_run_in_production():
+    result = manage("check", "--deploy", env={**PRODUCTION, "STRIPE_OFFLINE_CHECKOUT": "true"})
+    assert result.returncode != 0
+    assert "members.E001" in result.stderr
+    live = {**PRODUCTION, "DEBUG": "true", "STRIPE_OFFLINE_CHECKOUT": "true", "STRIPE_SECRET_KEY": "sk_live_x"}
+    assert "members.E001" in manage("check", env=live).stderr
+
+
+def test_stripe_keys_without_a_webhook_secret_fail_the_deploy_check():
+    result = manage("check", "--deploy", env={**PRODUCTION, "STRIPE_SECRET_KEY": "sk_live_x"})
+    assert result.returncode != 0
+    assert "members.E002" in result.stderr

@@ -1,0 +1,83 @@
+"""Who may watch a course. The course page, each lesson, its video, captions
+and handouts, and the progress reports all ask this module.
+
+A course lets in one of: members (signed in with a verified email) for free;
+supporters of a tier and above (members.access decides the tier); or whoever
+bought it (a Purchase that was not refunded). Staff see everything, in any
+state. An announced course cannot be watched yet; a closed one takes no new
+students, while those who enrolled before keep watching.
+"""
+
+from members import access as members_access
+from members.models import Visibility
+
+from .models import Course, Enrolment, Purchase
+
+
+def entitled(user, course):
+    """Does the course's access rule let this visitor in, whatever its state?"""
+    who = members_access.standing(user)
+    if who.is_staff:
+        return True
+    if course.access == Course.Access.ACCOUNT:
+        return who.is_member
+    if course.access == Course.Access.TIER:
+        return members_access.allows(who, Visibility.TIER, course.min_tier)
+    return has_bought(user, course)
+
+
+def has_bought(user, course):
+    return user.is_authenticated and Purchase.objects.filter(user=user, course=course, refunded=False).exists()
+
+
+def is_enrolled(user, course):
+    return user.is_authenticated and Enrolment.objects.filter(user=user, course=course).exists()
+
+
+def can_enrol(user, course):
+    return user.is_authenticated and course.state == Course.State.OPEN and entitled(user, course)
+
+
+def can_watch(user, course):
+    """May this visitor watch the lessons and open their files?"""
+    if members_access.standing(user).is_staff:
+        return True
+    if course.state == Course.State.ANNOUNCED or not entitled(user, course):
+        return False
+    return course.state == Course.State.OPEN or is_enrolled(user, course)
+
+
+def enrol(user, course):
+    """Enrols the visitor if they may join; returns their enrolment, or None."""
+    if not user.is_authenticated:
+        return None
+    existing = Enrolment.objects.filter(user=user, course=course).first()
+    if existing or not can_enrol(user, course):
+        return existing
+    return Enrolment.objects.get_or_create(user=user, course=course)[0]
+
+
+def way_in(user, course):
+    """Why this visitor cannot watch, as the next step the course page offers:
+    "announced", "closed", "sign_in", "confirm_email", "support" or "buy";
+    None when they can watch."""
+    if can_watch(user, course):
+        return None
+    if course.state != Course.State.OPEN:
+        return course.state
+    who = members_access.standing(user)
+    if not user.is_authenticated:
+        return "sign_in"
+    if not who.is_member:
+        return "confirm_email"
+    return "buy" if course.access == Course.Access.PURCHASE else "support"
+
+
+def requirement(course):
+    """The course's access rule, in the words the course pages use."""
+    if course.access == Course.Access.ACCOUNT:
+        return "Free with an account"
+    if course.access == Course.Access.TIER:
+        return f"Supporters of the {course.min_tier} tier and above"
+    price = f": {course.price / 100:,.2f} {course.currency.upper()}" if course.price else ""
+    return f"One-off purchase{price}"

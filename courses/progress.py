@@ -1,0 +1,99 @@
+"""What a student actually watched, from the stretches their player played.
+
+The player reports the parts of the video it played since its last report
+(the browser's `video.played`) and where it stands. They are clamped to the
+video and merged with what we had, and only the length of that union counts:
+skipping ahead plays nothing, so it adds nothing, and a part watched twice
+counts once. No total claimed by the player is ever read. A lesson is
+complete once LessonProgress.COMPLETE_SHARE of it was watched; the course,
+when every lesson with an uploaded video is.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import certificates
+from .models import Enrolment, Lesson, LessonProgress
+
+RESUME_NEAR_END = 1  # seconds: a student who stopped this close to the end starts again
+
+
+def merge(ranges, new, *, duration):
+    """`ranges` and `new` as one sorted list of disjoint [start, end] pairs,
+    clamped to [0, duration] (not above, while the duration is unknown)."""
+    pairs = []
+    for start, end in [*ranges, *new]:
+        start, end = max(0.0, float(start)), float(end)
+        if duration:
+            end = min(end, float(duration))
+        if end > start:
+            pairs.append([round(start, 3), round(end, 3)])
+    merged = []
+    for start, end in sorted(pairs):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return merged
+
+
+def total(ranges):
+    return round(sum(end - start for start, end in ranges), 3)
+
+
+def record(*, user, lesson, ranges, position, duration=None):
+    """Adds a report from the player to the student's progress in `lesson`."""
+    if not lesson.duration_seconds and duration:
+        # Lessons uploaded without a length learn it from the first player that loads them.
+        Lesson.objects.filter(pk=lesson.pk, duration_seconds=0).update(duration_seconds=duration)
+        lesson.refresh_from_db(fields=["duration_seconds"])
+    length = lesson.duration_seconds
+    with transaction.atomic():
+        LessonProgress.objects.get_or_create(user=user, lesson=lesson)
+        progress = LessonProgress.objects.select_for_update().get(user=user, lesson=lesson)
+        progress.watched_ranges = merge(progress.watched_ranges, ranges, duration=length)
+        progress.watched_seconds = total(progress.watched_ranges)
+        progress.position_seconds = min(max(0.0, float(position)), length) if length else max(0.0, float(position))
+        finished_now = progress.completed_at is None and is_enough(progress.watched_seconds, length)
+        if finished_now:
+            progress.completed_at = timezone.now()
+        progress.save()
+    if finished_now:
+        complete_course_if_done(user=user, course=lesson.course)
+    return progress
+
+
+def is_enough(watched_seconds, length):
+    return bool(length) and watched_seconds >= LessonProgress.COMPLETE_SHARE * length
+
+
+def complete_course_if_done(*, user, course):
+    # A video hosted elsewhere (embed_url) reports nothing, so only uploaded ones count.
+    lessons = course.lessons.exclude(video="")
+    done = LessonProgress.objects.filter(user=user, lesson__in=lessons, completed_at__isnull=False).count()
+    if lessons and done >= len(lessons):
+        Enrolment.objects.filter(user=user, course=course, completed_at=None).update(completed_at=timezone.now())
+        certificates.issue_if_earned(user, course)  # a course with no evaluation or test is done here
+
+
+def percent(progress, lesson):
+    """How much of the lesson was watched, in whole percent, rounded down."""
+    if not progress or not lesson.duration_seconds:
+        return 0
+    return min(100, int(100 * progress.watched_seconds / lesson.duration_seconds))
+
+
+def resume_at(progress, lesson):
+    """Where the player starts: where the student left off, unless that was the end."""
+    if not progress:
+        return 0
+    if lesson.duration_seconds and progress.position_seconds >= lesson.duration_seconds - RESUME_NEAR_END:
+        return 0
+    return progress.position_seconds
+
+
+def for_course(user, course):
+    """The student's progress in each lesson of `course`, by lesson id."""
+    if not user.is_authenticated:
+        return {}
+    return {p.lesson_id: p for p in LessonProgress.objects.filter(user=user, lesson__course=course)}

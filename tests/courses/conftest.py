@@ -1,0 +1,81 @@
+"""Courses for the tests: the demo course (its real 10-second WebM, captions,
+chapters and handout), and small courses for each access rule."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from courses import demo
+from courses.models import Course, Handout, Lesson, Purchase
+from members.models import Subscription, Tier
+from tests.members.conftest import localstripe, stripe_settings  # noqa: F401 (fixtures for the purchase tests)
+
+VIDEO_BYTES = (demo.MEDIA / "framing-a-session.webm").read_bytes()
+
+
+@pytest.fixture
+def demo_course(db):
+    """The open demo course, free with an account."""
+    return demo.load()
+
+
+@pytest.fixture
+def lesson(demo_course):
+    return demo_course.lessons.get()
+
+
+def make_course(slug, **fields):
+    """A course with one lesson that has a video, captions and a handout."""
+    course = Course.objects.create(
+        slug=slug,
+        title=fields.pop("title", slug.replace("-", " ").title()),
+        summary="A course for the tests.",
+        instructor="Ida Instructor",
+        ce_hours=Decimal("2.00"),
+        state=fields.pop("state", Course.State.OPEN),
+        **fields,
+    )
+    lesson = Lesson.objects.create(
+        course=course,
+        slug="only-lesson",
+        title="The only lesson",
+        duration_seconds=10.0,
+        video=ContentFile(VIDEO_BYTES, name="lesson.webm"),
+        captions=ContentFile(b"WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n", name="lesson.vtt"),
+    )
+    Handout.objects.create(lesson=lesson, title="Notes", file=ContentFile(b"%PDF-1.4 notes", name="notes.pdf"))
+    return course
+
+
+@pytest.fixture
+def tier_patron(db):
+    Tier.objects.create(name="Friend", slug="friend", rank=1, monthly_price=500, benefits="-", stripe_price_id="p_f")
+    return Tier.objects.create(
+        name="Patron", slug="patron", rank=2, monthly_price=1500, benefits="-", stripe_price_id="p_p"
+    )
+
+
+def support(user, tier_slug):
+    """`user` supports at the tier, as if Stripe had told us."""
+    return Subscription.objects.create(
+        user=user,
+        stripe_id=f"sub_{user.pk}_{tier_slug}",
+        tier=Tier.objects.get(slug=tier_slug),
+        status="active",
+        current_period_end=timezone.now() + timedelta(days=30),
+    )
+
+
+def buy(user, course, *, refunded=False):
+    return Purchase.objects.create(
+        user=user,
+        course=course,
+        stripe_session_id=f"cs_test_{user.pk}_{course.pk}",
+        amount=course.price or 0,
+        currency="usd",
+        paid_at=timezone.now(),
+        refunded=refunded,
+    )
