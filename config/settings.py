@@ -165,6 +165,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Development serves static files straight from the source folders (decided
+# here, so a test run, which turns DEBUG off at runtime, does the same).
+WHITENOISE_AUTOREFRESH = DEBUG
 # favicon.ico and robots.txt, served at the site's root.
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_URL = "/media/"
