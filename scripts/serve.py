@@ -3,6 +3,7 @@
 checkout works with no network; its state is kept in .offline-stripe.pickle."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -44,14 +45,20 @@ def main():
             STRIPE_OFFLINE_CHECKOUT="true",
         )
         subprocess.run([*manage, "offline_stripe"], env=env, check=True)
+    # Stopped by Ctrl-C or by `kill`: either way, stop the servers it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server = None
     try:
         print("Serving http://127.0.0.1:8000 (Ctrl-C stops it)", flush=True)
-        subprocess.run([*manage, "runserver", "127.0.0.1:8000"], env=env)
+        server = subprocess.Popen([*manage, "runserver", "127.0.0.1:8000"], env=env)
+        server.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        if localstripe:
-            localstripe.terminate()
+        for child in (server, localstripe):
+            if child and child.poll() is None:
+                child.terminate()
+                child.wait(timeout=10)
 
 
 if __name__ == "__main__":
