@@ -192,18 +192,27 @@ class OldPath(models.Model):
         return self.article or self.category
 
 
-class Nerve(models.Model):
+class Term(models.Model):
+    """A named thing muscle facts point to, with a page listing those muscles."""
+
+    url_name = None
+
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
 
     class Meta:
+        abstract = True
         ordering = ["name"]
 
     def __str__(self):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("anatomy:nerve", args=[self.slug])
+        return reverse(self.url_name, args=[self.slug])
+
+
+class Nerve(Term):
+    url_name = "anatomy:nerve"
 
 
 class SpinalLevel(models.Model):
@@ -222,20 +231,10 @@ class SpinalLevel(models.Model):
         return reverse("anatomy:level", args=[self.code])
 
 
-class Action(models.Model):
+class Action(Term):
     """A movement a muscle produces, such as "hip abduction"."""
 
-    name = models.CharField(max_length=120, unique=True)
-    slug = models.SlugField(max_length=120, unique=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("anatomy:action", args=[self.slug])
+    url_name = "anatomy:action"
 
 
 class MuscleFacts(models.Model):

@@ -208,9 +208,7 @@ def record_payment(invoice):
     user = user_for_customer(invoice.get("customer"))
     if user is None:
         return None
-    subscription_id = stripe_id(invoice.get("subscription")) or stripe_id(
-        ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
-    )
+    subscription_id = subscription_of(invoice)
     paid_at = ((invoice.get("status_transitions") or {}).get("paid_at")) or invoice.get("created")
     payment, _ = Payment.objects.get_or_create(
         stripe_invoice_id=invoice["id"],
@@ -225,6 +223,12 @@ def record_payment(invoice):
         },
     )
     return payment
+
+
+def subscription_of(invoice):
+    """The invoice's subscription id: on the invoice in older API versions, under `parent` in current ones."""
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    return stripe_id(invoice.get("subscription")) or stripe_id(details.get("subscription"))
 
 
 def _intent_of(invoice):

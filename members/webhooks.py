@@ -38,18 +38,14 @@ def subscription_changed(subscription):
 
 
 def invoice_paid(invoice):
-    subscription = billing.stripe_id(invoice.get("subscription")) or billing.stripe_id(
-        ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
-    )
+    subscription = billing.subscription_of(invoice)
     if subscription:
         billing.sync_subscription(subscription)
     billing.record_payment(invoice)
 
 
 def invoice_payment_failed(invoice):
-    subscription = billing.stripe_id(invoice.get("subscription")) or billing.stripe_id(
-        ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
-    )
+    subscription = billing.subscription_of(invoice)
     if subscription:
         billing.sync_subscription(subscription)
 

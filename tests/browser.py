@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -81,3 +82,12 @@ class AxeAudit:
         finally:
             context.close()
         return found
+
+
+def sign_in(page, user, password="a-long-test-passphrase"):
+    """Signs a test user in through allauth's page (tests.conftest's password by default)."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Email:").fill(user.email)
+    page.get_by_label("Password:").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()

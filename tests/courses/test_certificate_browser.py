@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from courses import demo
 from courses.models import Certificate, Enrolment, Evaluation
-from tests.conftest import PASSWORD
+from tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,14 +24,6 @@ def completed_course(member, settings, live_server):
     course = demo.load()  # with its evaluation form and post-test
     Enrolment.objects.create(user=member, course=course, completed_at=timezone.now())
     return course
-
-
-def sign_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email:").fill(user.email)
-    page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
 
 
 def question(page, text):

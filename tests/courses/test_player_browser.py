@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from courses.models import LessonProgress
 from members import demo as members_demo
+from tests.browser import sign_in
 from tests.courses.conftest import demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,14 +35,6 @@ def wait_for(page, expression, timeout=10):
     while not page.evaluate(expression):
         assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
         page.wait_for_timeout(50)
-
-
-def sign_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email:").fill(user.email)
-    page.get_by_label("Password:").fill("a-long-test-passphrase")
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
 
 
 def play_to_the_end(page, *, rate=16, start=None):

@@ -11,7 +11,8 @@ from pypdf import PdfReader
 from courses import demo
 from courses.models import Certificate
 from members import demo as members_demo
-from tests.courses.test_certificate_browser import question, sign_in
+from tests.browser import sign_in
+from tests.courses.test_certificate_browser import question
 from tests.courses.test_player_browser import play_to_the_end, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

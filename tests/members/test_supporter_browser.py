@@ -7,6 +7,7 @@ from pypdf import PdfReader
 
 from members import demo
 from members.models import Payment, Subscription
+from tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,14 +18,6 @@ def offline_checkout(stripe_settings, tiers):
     stripe_settings.DEBUG = True
     stripe_settings.STRIPE_OFFLINE_CHECKOUT = True
     return tiers
-
-
-def sign_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email:").fill(user.email)
-    page.get_by_label("Password:").fill("a-long-test-passphrase")
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
 
 
 def test_member_joins_reads_a_locked_post_cancels_and_keeps_access(page, member, offline_checkout):
