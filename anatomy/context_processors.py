@@ -1,10 +1,11 @@
 from django.conf import settings
 
+from . import fragments
 from .models import SiteNotice
 
 
 def site(request):
-    notice = SiteNotice.current()
+    notice = fragments.cached(request, "site-notice", SiteNotice.current)
     if notice and request.COOKIES.get("dismissed_notice") == str(notice.pk):
         notice = None
     return {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, "site_notice": notice}

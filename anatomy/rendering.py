@@ -92,16 +92,9 @@ def clean(html):
 
 
 def render_article(article):
-    """The article's body as safe HTML with its sections; cached per edit."""
+    """The article's body as safe HTML with its sections (pages cache it: anatomy.fragments)."""
     facts = facts_of(article)
-    own = facts.muscle_name if facts else None
-    links = muscle_links()
-    key = f"anatomy:body:{article.pk}:{article.updated_at.timestamp()}:{hash(frozenset(links.items()))}"
-    rendered = cache.get(key)
-    if rendered is None:
-        rendered = render_markdown(article.body, own_muscle_name=own, links=links)
-        cache.set(key, rendered, 60 * 60 * 24)
-    return rendered
+    return render_markdown(article.body, own_muscle_name=facts.muscle_name if facts else None, links=muscle_links())
 
 
 def render_teaser(article):

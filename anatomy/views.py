@@ -1,16 +1,17 @@
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from members import access
+from page_cache import cache_for_anonymous
 
-from . import questions, rendering, seo
+from . import fragments, questions, rendering, seo
 from . import search as library_search  # the module; `search` here is the view
 from .forms import QuestionForm
 from .models import (
@@ -27,56 +28,85 @@ from .models import (
 
 PAGE_SIZE = 50
 NOTICE_COOKIE = "dismissed_notice"
+MAX_PATH = OldPath._meta.get_field("path").max_length  # a longer path names nothing
 
 
+@cache_for_anonymous
 def home(request):
+    return render(request, "anatomy/home.html", fragments.cached(request, "home", home_lists))
+
+
+def home_lists():
     # Lists here, on category and browse pages show locked articles too: their
     # title and summary are public, and their page shows the teaser and the way in.
-    live = Article.objects.live().select_related("category")
-    return render(
-        request,
-        "anatomy/home.html",
-        {
-            "featured": live.filter(is_featured=True).order_by("-publish_at").first(),
-            "latest": live.order_by("-publish_at")[:6],
-            "updated": live.order_by("-updated_at")[:6],
-            "top_categories": Category.objects.filter(parent=None),
-        },
-    )
+    live = article_cards(Article.objects.live())
+    return {
+        "featured": live.filter(is_featured=True).order_by("-publish_at").first(),
+        "latest": list(live.order_by("-publish_at")[:6]),
+        "updated": list(live.order_by("-updated_at")[:6]),
+        "top_categories": list(Category.objects.filter(parent=None)),
+    }
 
 
+def article_cards(articles):
+    """Only what a link to an article with its summary needs: lists never load bodies."""
+    return articles.select_related("category").only("title", "slug", "summary", "category__path")
+
+
+@cache_for_anonymous
 def page(request, path):
     """Every library URL: a category, an article in it, or an old address."""
-    category = Category.objects.filter(path=path).first()
-    if category:
-        return category_page(request, category)
-    category_path, _, slug = path.rpartition("/")
-    article = (
-        Article.objects.live()
-        .select_related("category", "author", "facts", "min_tier")
-        .filter(category__path=category_path, slug=slug)
-        .first()
-    )
-    if article:
-        return article_page(request, article)
-    old = OldPath.objects.filter(path=path).select_related("article__category", "category").first()
-    if old and (old.category or old.article.is_live()):
-        return HttpResponseRedirect(old.target().get_absolute_url(), status=301)
+    found = fragments.cached(request, f"page:{path}", lambda: find(path)) if len(path) <= MAX_PATH else None
+    if isinstance(found, Category):
+        return category_page(request, found)
+    if isinstance(found, Article):
+        return article_page(request, found)
+    if isinstance(found, str):
+        return HttpResponseRedirect(found, status=301)
     if path == "anatomy":  # the library's front page, before any category exists
         return category_page(request, None)
     raise Http404("No such page in the library.")
 
 
+def find(path):
+    """What a library path shows: a category, a live article, the address of
+    what used to be there, or None."""
+    category = Category.objects.filter(path=path).first()
+    if category:
+        return category
+    category_path, _, slug = path.rpartition("/")
+    article = (
+        Article.objects.live()
+        .select_related("category", "author", "facts", "min_tier")
+        # The body is locked content: loaded after the access check, and cached apart.
+        .defer("body", "search_text", "search_vector")
+        .filter(category__path=category_path, slug=slug)
+        .first()
+    )
+    if article:
+        return article
+    old = OldPath.objects.filter(path=path).select_related("article__category", "category").first()
+    if old and (old.category or old.article.is_live()):
+        return old.target().get_absolute_url()
+    return None
+
+
 def category_page(request, category):
-    children = Category.objects.filter(parent=category)
-    articles = Article.objects.live().filter(category=category).select_related("category") if category else []
+    articles = article_cards(Article.objects.live().filter(category=category)) if category else []
+    around = fragments.cached(
+        request,
+        f"category:{category.pk if category else ''}",
+        lambda: {
+            "children": list(Category.objects.filter(parent=category)),
+            "breadcrumb": breadcrumb_for(category) if category else [],
+        },
+    )
     return render(
         request,
         "anatomy/category.html",
         {
             "category": category,
-            "breadcrumb": breadcrumb_for(category) if category else [],
-            "children": children,
+            **around,
             "page_obj": Paginator(articles, PAGE_SIZE).get_page(request.GET.get("page")),
         },
     )
@@ -87,40 +117,85 @@ def article_page(request, article, *, form=None, preview=False):
     the way in. The body, its sections, the muscle facts and the illustrations
     are the locked content and never reach that reader."""
     unlocked = access.can_view(request.user, article)
-    facts = rendering.facts_of(article) if unlocked else None
-    if facts:
-        facts = (
-            MuscleFacts.objects.filter(pk=facts.pk)
-            .prefetch_related("actions", "nerves", Prefetch("levels", queryset=SpinalLevel.objects.order_by("order")))
-            .get()
-        )
-    body = rendering.render_article(article) if unlocked else None
+    content = locked_content(request, article) if unlocked else None
+    teaser = (
+        None
+        if unlocked
+        else fragments.cached(request, f"teaser:{version_of(article)}", lambda: rendering.render_teaser(article))
+    )
+    featured = fragments.cached(request, "featured", featured_articles)
+    trail = fragments.cached(request, f"breadcrumb:{article.category.path}", lambda: breadcrumb_for(article.category))
     return render(
         request,
         "anatomy/article.html",
         {
             "article": article,
             "unlocked": unlocked,
-            "facts": facts,
-            "body": body,
-            "teaser": None if unlocked else rendering.render_teaser(article),
+            "content": content,
+            "teaser": teaser,
             "standing": access.standing(request.user),
-            "breadcrumb": breadcrumb_for(article.category) + [article],
-            "illustrations": Illustration.objects.filter(article=article) if unlocked else [],
-            # Titles link to locked muscles too: their pages show the teaser and the way in.
-            "related": related_muscles(facts) if facts else [],
-            "featured": Article.objects.live()
-            .filter(is_featured=True)
-            .exclude(pk=article.pk)
-            .order_by("-publish_at")
-            .select_related("category")
-            .first(),
-            "form": form or QuestionForm(sections=body.sections if body else []),
+            "breadcrumb": [*trail, article],
+            "featured": next((other for other in featured if other.pk != article.pk), None),
+            "form": form,
+            "blank_form_fields": None if form else blank_question_fields(request, article, content),
             "preview": preview,
             "article_data": seo.article_data(article),
         },
         status=400 if form is not None else 200,
     )
+
+
+def blank_question_fields(request, article, content):
+    """The question form's fields, blank: the same for every reader of the article."""
+    sections = content["sections"] if content else []
+    return fragments.cached(
+        request,
+        f"question-form:{version_of(article)}:{bool(content)}",
+        lambda: render_to_string("anatomy/question_form.html#fields", {"form": QuestionForm(sections=sections)}),
+    )
+
+
+def version_of(article):
+    return f"{article.pk}:{article.updated_at.timestamp()}"
+
+
+def locked_content(request, article):
+    """What only readers who may open the article see, rendered once for all
+    of them: {"html", "sections", "image"}. Ask only after the access check."""
+    return fragments.cached(request, f"article:{version_of(article)}", lambda: render_locked_content(article))
+
+
+def render_locked_content(article):
+    facts = rendering.facts_of(article)
+    if facts:
+        facts = (
+            MuscleFacts.objects.filter(pk=facts.pk)
+            .prefetch_related("actions", "nerves", Prefetch("levels", queryset=SpinalLevel.objects.order_by("order")))
+            .get()
+        )
+    body = rendering.render_article(article)
+    illustrations = list(Illustration.objects.filter(article=article))
+    html = render_to_string(
+        "anatomy/article.html#locked-content",
+        {
+            "article": article,
+            "facts": facts,
+            "body": body,
+            "illustrations": illustrations,
+            # Titles link to locked muscles too: their pages show the teaser and the way in.
+            "related": related_muscles(facts) if facts else [],
+        },
+    )
+    return {
+        "html": html,
+        "sections": body.sections,
+        "image": illustrations[0].image.url if illustrations else "",
+    }
+
+
+def featured_articles():
+    """The two newest featured articles: the sidebar shows the first that is not the page's own."""
+    return list(article_cards(Article.objects.live()).filter(is_featured=True).order_by("-publish_at")[:2])
 
 
 def breadcrumb_for(category):
@@ -131,25 +206,27 @@ def breadcrumb_for(category):
 
 def related_muscles(facts, limit=12):
     """Live muscles that share an action or a nerve with this one."""
-    return (
-        (
-            MuscleFacts.objects.filter(article__in=Article.objects.live()).filter(actions__in=facts.actions.all())
-            | MuscleFacts.objects.filter(article__in=Article.objects.live(), nerves__in=facts.nerves.all())
+    through_actions = MuscleFacts.actions.through.objects.filter(action__in=[a.pk for a in facts.actions.all()])
+    through_nerves = MuscleFacts.nerves.through.objects.filter(nerve__in=[n.pk for n in facts.nerves.all()])
+    return list(
+        MuscleFacts.objects.filter(
+            Q(pk__in=through_actions.values("musclefacts_id")) | Q(pk__in=through_nerves.values("musclefacts_id")),
+            article__in=Article.objects.live(),
         )
         .exclude(pk=facts.pk)
-        .distinct()
         .select_related("article__category")
+        .only("muscle_name", "article__title", "article__slug", "article__category__path")
         .order_by("muscle_name")[:limit]
     )
 
 
-@staff_member_required
 def preview(request, pk):
     """An unpublished article exactly as readers will see it."""
     article = get_object_or_404(Article.objects.select_related("category", "author", "min_tier"), pk=pk)
     return article_page(request, article, preview=True)
 
 
+@cache_for_anonymous
 def study_card(request, path):
     category_path, _, slug = path.rpartition("/")
     article = get_object_or_404(
@@ -178,11 +255,13 @@ def _browse(request, heading, facts_filter, intro):
     )
 
 
+@cache_for_anonymous
 def nerve(request, slug):
     nerve = get_object_or_404(Nerve, slug=slug)
     return _browse(request, f"Muscles supplied by the {nerve.name}", {"nerves": nerve}, "")
 
 
+@cache_for_anonymous
 def level(request, code):
     level = get_object_or_404(SpinalLevel, code__iexact=code)
     return _browse(
@@ -193,6 +272,7 @@ def level(request, code):
     )
 
 
+@cache_for_anonymous
 def action(request, slug):
     action = get_object_or_404(Action, slug=slug)
     return _browse(request, f"Muscles for {action.name}", {"actions": action}, "")
@@ -202,7 +282,7 @@ def action(request, slug):
 @ratelimit(key="ip", rate="5/m", method="POST", block=False)
 def ask(request, pk):
     article = get_object_or_404(Article.objects.live().select_related("category", "author", "min_tier"), pk=pk)
-    sections = rendering.render_article(article).sections if access.can_view(request.user, article) else []
+    sections = locked_content(request, article)["sections"] if access.can_view(request.user, article) else []
     form = QuestionForm(request.POST, sections=sections)
     if getattr(request, "limited", False):
         form.add_error(None, "You have sent several messages in a short time. Please wait a minute and try again.")
@@ -218,16 +298,18 @@ def ask(request, pk):
 @require_POST
 def dismiss_notice(request):
     next_url = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(
+    # Only a path of this site; redirect() would take a bare word for a URL name and fail.
+    safe = next_url.startswith("/") and url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
-    response = redirect(next_url if safe else "/")
+    response = HttpResponseRedirect(next_url if safe else "/")
     notice = SiteNotice.current()
     if notice:
         response.set_cookie(NOTICE_COOKIE, str(notice.pk), max_age=60 * 60 * 24 * 365, samesite="Lax")
     return response
 
 
+@cache_for_anonymous
 def search(request):
     query = library_search.parse(request.GET.get("q", ""))
     page_obj = None

@@ -13,12 +13,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from anatomy import fragments
 from anatomy.rendering import render_markdown
 from members import access as members_access
 from members import billing, files
+from page_cache import cache_for_anonymous
 
 from . import access, announcements, progress, purchases
-from .models import Course, Enrolment, Lesson
+from .models import Course, Enrolment, Lesson, LessonProgress
 
 MAX_REPORTED_RANGES = 100
 LONGEST_VIDEO = 24 * 3600  # seconds; a reported length beyond this is nonsense
@@ -30,6 +32,7 @@ class NotifyForm(forms.Form):
     website = forms.CharField(required=False, label="Leave this field empty", max_length=200)
 
 
+@cache_for_anonymous
 def course_list(request):
     courses = Course.objects.select_related("min_tier")
     enrolments = {}
@@ -42,13 +45,15 @@ def course_list(request):
     )
 
 
+@cache_for_anonymous
 def course_detail(request, slug, *, notify_form=None):
-    course = get_object_or_404(Course.objects.select_related("min_tier"), slug=slug)
+    found = fragments.cached(request, f"course:{slug}", lambda: course_outline(slug))
+    if found is None:
+        raise Http404("No such course.")
+    course, all_lessons, description = found
     watching = access.can_watch(request.user, course)
     done = progress.for_course(request.user, course) if watching else {}
-    lessons = [
-        (lesson, done.get(lesson.pk), progress.percent(done.get(lesson.pk), lesson)) for lesson in course.lessons.all()
-    ]
+    lessons = [(lesson, done.get(lesson.pk), progress.percent(done.get(lesson.pk), lesson)) for lesson in all_lessons]
     if notify_form is None and course.state == Course.State.ANNOUNCED:
         notify_form = NotifyForm(initial={"email": request.user.email} if request.user.is_authenticated else None)
     enrolment = Enrolment.objects.filter(user=request.user, course=course).first() if watching else None
@@ -57,7 +62,7 @@ def course_detail(request, slug, *, notify_form=None):
         "courses/course_detail.html",
         {
             "course": course,
-            "description": render_markdown(course.description) if course.description else None,
+            "description": description,
             "lessons": lessons,
             "requirement": access.requirement(course),
             "watching": watching,
@@ -68,6 +73,14 @@ def course_detail(request, slug, *, notify_form=None):
             "notify_form": notify_form,
         },
     )
+
+
+def course_outline(slug):
+    """(course, its lessons, its description rendered), the same for every visitor; None if there is no such course."""
+    course = Course.objects.select_related("min_tier").filter(slug=slug).first()
+    if course is None:
+        return None
+    return course, list(course.lessons.all()), render_markdown(course.description) if course.description else None
 
 
 @require_POST
@@ -150,10 +163,12 @@ def watchable_lesson(request, slug, lesson_slug):
 
 
 def lesson(request, slug, lesson_slug):
-    lesson = get_lesson(slug, lesson_slug)
+    found = fragments.cached(request, f"lesson:{slug}:{lesson_slug}", lambda: lesson_outline(slug, lesson_slug))
+    if found is None:
+        raise Http404("No such lesson.")
+    lesson, lessons, chapters = found
     course = lesson.course
     watching = access.can_watch(request.user, course)
-    lessons = list(course.lessons.all())
     index = next(i for i, item in enumerate(lessons) if item.pk == lesson.pk)
     context = {
         "course": course,
@@ -167,7 +182,7 @@ def lesson(request, slug, lesson_slug):
     }
     if watching:
         access.enrol(request.user, course)
-        mine = progress.for_course(request.user, course).get(lesson.pk)
+        mine = LessonProgress.objects.filter(user=request.user, lesson=lesson).first()
         start = _seconds(request.GET.get("t"))
         context |= {
             "progress": mine,
@@ -175,7 +190,7 @@ def lesson(request, slug, lesson_slug):
             "start": start,
             "resume": start if start is not None else progress.resume_at(mine, lesson),
             "video_type": mimetypes.guess_type(lesson.video.name)[0] if lesson.video else "",
-            "chapters": [(chapter, _clock(chapter.start_seconds)) for chapter in lesson.chapters.all()],
+            "chapters": chapters,
             "handouts": lesson.handouts.all(),
         }
     response = render(request, "courses/lesson.html", context)
@@ -184,6 +199,16 @@ def lesson(request, slug, lesson_slug):
         parts = urlsplit(lesson.embed_url)
         response._csp_config = {**settings.SECURE_CSP, "frame-src": [f"{parts.scheme}://{parts.netloc}"]}
     return response
+
+
+def lesson_outline(slug, lesson_slug):
+    """(lesson, the course's lessons, its chapters with their clock times), the
+    same for every visitor; None if there is no such lesson."""
+    lesson = Lesson.objects.select_related("course__min_tier").filter(course__slug=slug, slug=lesson_slug).first()
+    if lesson is None:
+        return None
+    chapters = [(chapter, _clock(chapter.start_seconds)) for chapter in lesson.chapters.all()]
+    return lesson, list(lesson.course.lessons.only("title", "slug", "course")), chapters
 
 
 def _clock(seconds):

@@ -37,6 +37,8 @@ class Standing:
     is_member: bool  # signed in with a verified email
     tier: Tier | None  # the highest tier they support now
     is_staff: bool = False
+    subscription: Subscription | None = None  # the newest one that grants access now
+    past_due: Subscription | None = None  # a payment failed: the site asks for a new card
 
     @property
     def rank(self):
@@ -53,20 +55,42 @@ def standing(user):
     cached = getattr(user, "_access_standing", None)
     if cached is None:
         verified = EmailAddress.objects.filter(user=user, verified=True).exists()
-        subscriptions = Subscription.objects.filter(
-            user=user, status__in=GRANTING_STATUSES, revoked_at=None, tier__isnull=False
-        ).select_related("tier")
-        tiers = [sub.tier for sub in subscriptions if subscription_grants_access(sub)]
-        best = max(tiers, key=lambda tier: tier.rank, default=None)
-        cached = Standing(is_member=verified, tier=best if verified else None, is_staff=user.is_staff)
+        subscriptions = live_subscriptions(user)
+        granting = [sub for sub in subscriptions if subscription_grants_access(sub)]
+        best = max((sub.tier for sub in granting if sub.tier), key=lambda tier: tier.rank, default=None)
+        cached = Standing(
+            is_member=verified,
+            tier=best if verified else None,
+            is_staff=user.is_staff,
+            subscription=granting[0] if granting else None,
+            past_due=past_due(user),
+        )
         user._access_standing = cached
     return cached
 
 
+def live_subscriptions(user):
+    """The member's subscriptions that may grant access, newest first; one
+    query per request, shared by the standing and the past-due banner."""
+    if not hasattr(user, "_access_subscriptions"):
+        user._access_subscriptions = list(
+            Subscription.objects.filter(user=user, status__in=GRANTING_STATUSES, revoked_at=None).select_related("tier")
+        )
+    return user._access_subscriptions
+
+
+def past_due(user):
+    """The subscription whose last payment failed, if any: the site asks for a new card."""
+    if not user.is_authenticated:
+        return None
+    return next((sub for sub in live_subscriptions(user) if sub.status == "past_due"), None)
+
+
 def forget(user):
     """Call after a member's subscriptions change within a request."""
-    if hasattr(user, "_access_standing"):
-        del user._access_standing
+    for name in ("_access_standing", "_access_subscriptions"):
+        if hasattr(user, name):
+            delattr(user, name)
 
 
 def can_view(user, item):

@@ -1,7 +1,8 @@
 """Stripe's webhook, read top to bottom.
 
 1. The signature is checked with the endpoint's secret: a bad or missing one
-   is answered 400 and nothing is stored.
+   is answered 400 and nothing is stored; so is a signed body that is not an
+   event (not JSON, no id or type, or no object with an id).
 2. Types we don't handle are answered 200 and forgotten.
 3. The event id is stored once, in the same transaction as the work it
    triggers: a redelivery finds it and does nothing; a failure rolls both
@@ -12,6 +13,7 @@
    (see billing.sync_subscription and courses.purchases.record_session).
 """
 
+import json
 import logging
 
 import stripe
@@ -73,24 +75,47 @@ HANDLERS = {
 }
 
 
+class AlreadyReceived(Exception):
+    """The event id is stored already: leaving the transaction with it rolls the attempt back."""
+
+
 def receive(payload, signature):
     """Handles one delivery; returns the HTTP status to answer."""
     try:
-        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+        stripe.WebhookSignature.verify_header(
+            payload, signature, settings.STRIPE_WEBHOOK_SECRET, stripe.Webhook.DEFAULT_TOLERANCE
+        )
+        event = json.loads(payload)
     except (ValueError, stripe.SignatureVerificationError):
         return 400
-    handler = HANDLERS.get(event.type)
+    if not _is_event(event):
+        return 400  # signed, but no event: retrying it would not help
+    handler = HANDLERS.get(event["type"])
     if handler is None:
         return 200
+    subject = event["data"].get("object")
+    if not isinstance(subject, dict) or not isinstance(subject.get("id"), str):
+        return 400
     try:
         with transaction.atomic():
             try:
-                with transaction.atomic():
-                    WebhookEvent.objects.create(stripe_id=event.id, type=event.type)
+                # The transaction's first statement, so a duplicate rolls back nothing else (no savepoint needed).
+                WebhookEvent.objects.create(stripe_id=event["id"], type=event["type"])
             except IntegrityError:
-                return 200  # delivered before, or being handled right now by another worker
-            handler(event.data.object.to_dict())
+                raise AlreadyReceived from None
+            handler(subject)
+    except AlreadyReceived:
+        return 200  # delivered before, or just handled by another worker (whose commit this insert waited for)
     except Exception:
-        log.exception("Stripe event %s (%s) failed; Stripe will retry", event.id, event.type)
+        log.exception("Stripe event %s (%s) failed; Stripe will retry", event["id"], event["type"])
         return 500
     return 200
+
+
+def _is_event(event):
+    return (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and isinstance(event.get("data"), dict)
+    )

@@ -4,9 +4,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from anatomy.models import Category
+from anatomy.models import Article, Category
+from members.models import Subscription, Tier, Visibility
 from tests.anatomy import factories
 from tests.anatomy.conftest import GLUTEUS_MEDIUS
+from tests.conftest import make_user
 
 GLUTEAL = "anatomy/lower-extremity-muscles/gluteal-and-hip-rotator-muscles"
 
@@ -17,6 +19,16 @@ def queries_for(client, url):
         response = client.get(url)
     assert response.status_code == 200, url
     return len(queries)
+
+
+def warm_queries(client, url):
+    """The queries of a page whose shared fragments are cached: what most
+    requests of a signed-in member cost."""
+    assert client.get(url).status_code == 200, url
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return [query["sql"] for query in queries]
 
 
 def grow_library_to(total):
@@ -49,3 +61,41 @@ def test_signed_in_pages_also_stay_fixed(client, library, member):
     small = queries_for(client, GLUTEUS_MEDIUS)
     grow_library_to(60)
     assert queries_for(client, GLUTEUS_MEDIUS) == small
+
+
+# A signed-in member's page: the library parts come from the fragment cache
+# (anatomy/fragments.py); left are the member's own rows. Sessions live in the
+# cache, as they do in production (REDIS_URL), so none of these counts one.
+SIGNED_IN_ARTICLE_QUERIES = [
+    "members_user",  # the session's user
+    "account_emailaddress",  # standing: a verified email
+    "members_subscription",  # standing and the past-due banner
+]
+
+
+def tables(sql_list):
+    return [sql.split(" FROM ")[1].split()[0].strip('"') for sql in sql_list]
+
+
+def test_a_signed_in_member_reads_an_article_in_three_queries_whatever_the_library_size(
+    client, library, member, settings
+):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    client.force_login(member)
+    assert tables(warm_queries(client, GLUTEUS_MEDIUS)) == SIGNED_IN_ARTICLE_QUERIES
+    grow_library_to(60)
+    assert tables(warm_queries(client, GLUTEUS_MEDIUS)) == SIGNED_IN_ARTICLE_QUERIES
+
+
+def test_a_supporter_reads_a_locked_article_in_three_queries(client, library, settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    patron = Tier.objects.create(name="Patron", slug="patron", rank=2, monthly_price=1500, stripe_price_id="p_p")
+    article = Article.objects.get(slug="gluteus-medius")
+    article.visibility, article.min_tier = Visibility.TIER, patron
+    article.save()
+    supporter = make_user("patron@test.example")
+    Subscription.objects.create(user=supporter, stripe_id="sub_patron", tier=patron, status="active")
+    client.force_login(supporter)
+    response = client.get(GLUTEUS_MEDIUS)
+    assert response.context["unlocked"] and "Quick reference: gluteus medius" in response.text
+    assert tables(warm_queries(client, GLUTEUS_MEDIUS)) == SIGNED_IN_ARTICLE_QUERIES

@@ -1,0 +1,89 @@
+"""The generation: a token every cached page is stored with. A page is served
+only while its token is the current one, so dropping the token forgets every
+page at once, in every process sharing the cache."""
+
+import math
+import uuid
+
+from django.core.cache import caches
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import timezone
+
+KEY = "generation"
+
+# What anonymous pages show. Members' own rows (subscriptions, progress,
+# evaluations, questions) change all the time and appear only on pages
+# rendered for them, which are never cached.
+PUBLIC_MODELS = {
+    "anatomy.sitenotice",
+    "anatomy.category",
+    "anatomy.authorprofile",
+    "anatomy.article",
+    "anatomy.oldpath",
+    "anatomy.musclefacts",
+    "anatomy.nerve",
+    "anatomy.spinallevel",
+    "anatomy.action",
+    "anatomy.illustration",
+    "members.tier",
+    "members.exclusivepost",
+    "members.postfile",
+    "courses.course",
+    "courses.lesson",
+    "courses.chapter",
+}
+
+
+def cache():
+    return caches["pages"]
+
+
+def start():
+    """A new generation, unless another request started one first. It ends
+    when the next scheduled article or post goes live, since that happens
+    without any save."""
+    token = uuid.uuid4().hex
+    if cache().add(KEY, token, timeout=seconds_to_next_publication()):
+        return token
+    return cache().get(KEY)
+
+
+def seconds_to_next_publication():
+    """Seconds until the next scheduled article or post goes live; None if none is scheduled."""
+    from anatomy.models import Article
+    from members.models import ExclusivePost
+
+    now = timezone.now()
+    upcoming = [
+        Article.objects.filter(status=Article.Status.PUBLISHED, publish_at__gt=now)
+        .order_by("publish_at")
+        .values_list("publish_at", flat=True)
+        .first(),
+        ExclusivePost.objects.filter(is_published=True, published_at__gt=now)
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first(),
+    ]
+    soonest = min(filter(None, upcoming), default=None)
+    return None if soonest is None else max(1, math.ceil((soonest - now).total_seconds()))
+
+
+def forget_pages():
+    cache().delete(KEY)
+    # Again once the transaction commits: a page rendered from the old rows
+    # while it was still open must not outlive it.
+    transaction.on_commit(lambda: cache().delete(KEY))
+
+
+def public_content_changed(sender, instance, action="post_", **kwargs):
+    if action.startswith("post_") and instance._meta.concrete_model._meta.label_lower in PUBLIC_MODELS:
+        forget_pages()
+
+
+def connect():
+    # Every model's signals, filtered by PUBLIC_MODELS: m2m changes come from
+    # auto-created through models, which are not importable by name.
+    post_save.connect(public_content_changed, dispatch_uid="page_cache_save")
+    post_delete.connect(public_content_changed, dispatch_uid="page_cache_delete")
+    m2m_changed.connect(public_content_changed, dispatch_uid="page_cache_m2m")

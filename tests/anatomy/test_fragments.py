@@ -1,0 +1,90 @@
+"""Signed-in members get pages built from cached fragments (anatomy/fragments.py):
+an edit shows at once, and a fragment never carries one reader's view to another."""
+
+from anatomy.models import Article, MuscleFacts, SiteNotice
+from members.models import Subscription, Tier, Visibility
+from tests.anatomy.conftest import GLUTEUS_MEDIUS
+from tests.conftest import make_user
+
+SECRET = "The walnut release is held for thirty breaths."
+
+
+def make_tiers():
+    return {
+        slug: Tier.objects.create(name=slug.title(), slug=slug, rank=rank, monthly_price=500, stripe_price_id=slug)
+        for slug, rank in [("friend", 1), ("patron", 2)]
+    }
+
+
+def lock_for_patrons(tiers):
+    article = Article.objects.get(slug="gluteus-medius")
+    article.visibility, article.min_tier = Visibility.TIER, tiers["patron"]
+    article.body = f"Everyone reads this.\n\n<!-- more -->\n\n{SECRET}\n\n## Walnut technique\n\nSlowly."
+    article.save()
+    return article
+
+
+def supporter(email, tier):
+    user = make_user(email)
+    Subscription.objects.create(user=user, stripe_id=f"sub_{email}", tier=tier, status="active")
+    return user
+
+
+def test_an_edited_article_shows_its_new_text_at_once_to_a_signed_in_member(client, library, member):
+    client.force_login(member)
+    assert "gluteal aponeurosis" in client.get(GLUTEUS_MEDIUS).text
+    assert "gluteal aponeurosis" in client.get(GLUTEUS_MEDIUS).text  # now from the cache
+
+    article = Article.objects.get(slug="gluteus-medius")
+    article.body = "## Overview\n\nRewritten: a broad, thick muscle of the lateral hip."
+    article.save()
+
+    page = client.get(GLUTEUS_MEDIUS).text
+    assert "Rewritten: a broad, thick muscle" in page
+    assert "gluteal aponeurosis" not in page
+
+
+def test_edited_muscle_facts_and_a_new_notice_show_at_once(client, library, member):
+    client.force_login(member)
+    assert "Site closed" not in client.get(GLUTEUS_MEDIUS).text
+
+    facts = MuscleFacts.objects.get(muscle_name="gluteus medius")
+    facts.origin = "Outer ilium, freshly corrected"
+    facts.save()
+    SiteNotice.objects.create(message="Site closed for the holidays", is_active=True)
+
+    page = client.get(GLUTEUS_MEDIUS).text
+    assert "Outer ilium, freshly corrected" in page
+    assert "Site closed for the holidays" in page
+
+
+def test_a_supporters_cached_locked_body_is_never_shown_to_a_reader_without_the_tier(client, library):
+    tiers = make_tiers()
+    lock_for_patrons(tiers)
+    client.force_login(supporter("patron@test.example", tiers["patron"]))
+    for _ in range(2):  # the second is served from the cache
+        page = client.get(GLUTEUS_MEDIUS).text
+        assert SECRET in page and "Walnut technique" in page
+
+    for reader in [supporter("friend@test.example", tiers["friend"]), make_user("free@test.example"), None]:
+        client.logout()
+        if reader:
+            client.force_login(reader)
+        page = client.get(GLUTEUS_MEDIUS).text
+        assert "Everyone reads this." in page
+        assert SECRET not in page
+        assert "Walnut technique" not in page  # not even in the question form's sections
+        assert "Quick reference" not in page
+
+
+def test_a_fragment_carries_no_readers_name_or_csrf_token(client, library):
+    mia = make_user("mia@test.example", first_name="Mia")
+    client.force_login(mia)
+    first = client.get(GLUTEUS_MEDIUS)
+    client.logout()
+    client.force_login(make_user("sol@test.example", first_name="Sol"))
+    second = client.get(GLUTEUS_MEDIUS)
+    assert "mia@test.example" not in second.text
+    assert first.context["csrf_token"] != second.context["csrf_token"]
+    assert str(second.context["csrf_token"]) in second.text
+    assert str(first.context["csrf_token"]) not in second.text
