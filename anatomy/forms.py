@@ -1,5 +1,7 @@
 from django import forms
 
+from members.uploads import ImageField
+
 from . import images
 from .models import AuthorProfile, Illustration, Question
 
@@ -30,26 +32,11 @@ class QuestionForm(forms.ModelForm):
         return bool(self.cleaned_data.get("website"))
 
 
-class ImageUploadField(forms.FileField):
-    """An image upload that is checked by its content, and cleaned to the
-    copy the library stores (see anatomy.images)."""
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        if isinstance(widget, forms.FileInput) and "accept" not in widget.attrs:
-            attrs["accept"] = images.ACCEPT
-        return attrs
-
-    def to_python(self, data):
-        upload = super().to_python(data)
-        return images.clean_copy(upload) if upload else upload
-
-
 class IllustrationForm(forms.ModelForm):
     class Meta:
         model = Illustration
         fields = ["image", "alt_text", "caption", "position"]
-        field_classes = {"image": ImageUploadField}
+        field_classes = {"image": ImageField}
         labels = {"alt_text": "Alt text (description of the image)"}
         error_messages = {
             "image": {"required": "Choose an image file to upload."},
@@ -78,7 +65,7 @@ class AuthorProfileForm(forms.ModelForm):
     class Meta:
         model = AuthorProfile
         fields = ["user", "display_name", "bio", "photo", "photo_alt"]
-        field_classes = {"photo": ImageUploadField}
+        field_classes = {"photo": ImageField}
 
     def clean(self):
         cleaned = super().clean()

@@ -8,6 +8,10 @@ decoded, which stops decompression bombs. What is stored is a re-encoded
 copy: upright, without EXIF, XMP or comments (camera, GPS), under a name made
 here. Renditions at a few widths, in WebP and in JPEG or PNG, are made by
 django-imagekit when the image is saved.
+
+An illustration is part of its article's locked content, so its original
+and renditions are kept in the protected storage, and their URL is a view
+that checks who asks (anatomy.illustration_files).
 """
 
 import secrets
@@ -18,7 +22,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.functional import LazyObject, empty
 from django.utils.text import slugify
 from imagekit.models import ImageSpecField
 from imagekit.specs import ImageSpec
@@ -80,7 +87,7 @@ def clean_copy(upload):
             raise _too_many_pixels() from None
         except Exception:  # Pillow raises many kinds of error on a broken file
             raise ValidationError(DAMAGED, code="damaged") from None
-    return CleanImage(content, name=safe_name(upload.name, image_format), width=width, height=height)
+    return CleanImage(content, name=safe_name(upload.name, EXTENSIONS[image_format]), width=width, height=height)
 
 
 def limits():
@@ -91,11 +98,12 @@ def limits():
     )
 
 
-def safe_name(original_name, image_format):
-    """A name for storage: the original's words, a random part so names do not
-    collide or get guessed, and the extension of the real format."""
-    stem = slugify(Path(original_name or "").stem)[:40].strip("-") or "image"
-    return f"{stem}-{secrets.token_hex(4)}{EXTENSIONS[image_format]}"
+def safe_name(original_name, extension):
+    """A name for storage (of any upload): the original's words in ASCII, a
+    random part so names do not collide or get guessed, and the extension of
+    the real content. Folders, dots and odd characters of the original go."""
+    stem = slugify(Path(original_name or "").stem)[:40].strip("-") or "file"
+    return f"{stem}-{secrets.token_hex(4)}{extension}"
 
 
 def _encode_without_metadata(image, image_format):
@@ -135,11 +143,42 @@ def _too_many_pixels(width=None, height=None):
     return ValidationError(message, code="too_many_pixels")
 
 
+class IllustrationStorage(LazyObject):
+    """The protected storage (outside public media; a private bucket on S3),
+    except that a file's URL is the view that checks who asks. Pages, and
+    pages cached for everyone, can link to it. Lazy like Django's
+    default_storage: STORAGES is read on first use, and it passes for the
+    storage it wraps (isinstance), so members.files.serve can serve from it."""
+
+    def _setup(self):
+        self._wrapped = storages["protected"]
+
+    def url(self, name, **signing):
+        if not signing:
+            return reverse("anatomy:illustration_file", args=[name])
+        # members.files.serve, after the access check, asks the bucket for a short-lived signed URL.
+        if self._wrapped is empty:
+            self._setup()
+        return self._wrapped.url(name, **signing)
+
+
+_illustration_storage = IllustrationStorage()
+
+
+def illustration_storage():
+    """For a model field (a callable keeps the storage out of migrations)."""
+    return _illustration_storage
+
+
+# Renditions (of illustrations) are kept where their original is.
+
+
 class FallbackRendition(ImageSpec):
     """The rendition for browsers without WebP: photographs stay JPEG; PNG,
     WebP and GIF become PNG, which every browser shows with its transparency."""
 
     cachefile_strategy = RENDITION_STRATEGY
+    cachefile_storage = _illustration_storage
 
     @property
     def format(self):
@@ -157,6 +196,7 @@ def webp_rendition(width, *, source="image"):
         format="WEBP",
         options={"quality": 80},
         cachefile_strategy=RENDITION_STRATEGY,
+        cachefile_storage=_illustration_storage,
     )
 
 
@@ -167,12 +207,16 @@ def fallback_rendition(width, *, source="image"):
     return ImageSpecField(source=source, spec=spec)
 
 
+def renditions(instance, kind):
+    """(width, rendition) of an image with renditions named `<kind>_<width>`."""
+    return [(width, getattr(instance, f"{kind}_{width}")) for width in RENDITION_WIDTHS]
+
+
 def srcset(instance, kind):
-    """The `srcset` of an image with renditions named `<kind>_<width>`: each
-    rendition with the width it really has, as small ones are not enlarged."""
+    """The `srcset` of an image's renditions of one kind: each rendition with
+    the width it really has, as small ones are not enlarged."""
     candidates = []
-    for width in RENDITION_WIDTHS:
-        rendition = getattr(instance, f"{kind}_{width}")
+    for width, rendition in renditions(instance, kind):
         candidates.append(f"{rendition.url} {min(width, instance.width or width)}w")
         if instance.width and width >= instance.width:
             break

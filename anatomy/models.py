@@ -273,7 +273,8 @@ class MuscleFacts(models.Model):
 
 class Illustration(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="illustrations")
-    image = models.ImageField(upload_to="illustrations/")
+    # Locked with its article, like other locked files (see anatomy.images); the file view finds it by name.
+    image = models.ImageField(upload_to="illustrations/", storage=images.illustration_storage, db_index=True)
     alt_text = models.CharField(
         max_length=300, help_text="What the image shows, for readers who cannot see it. Required."
     )

@@ -1,7 +1,10 @@
+from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
-from django.urls import path
+from django.urls import path, re_path
 
-from . import feeds, views
+from page_cache import cache_for_anonymous
+
+from . import feeds, illustration_files, views
 from .sitemaps import sitemaps
 
 app_name = "anatomy"
@@ -9,15 +12,18 @@ app_name = "anatomy"
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
-    path("feeds/articles.rss", feeds.NewArticlesFeed(), name="feed_rss"),
-    path("feeds/articles.atom", feeds.NewArticlesAtomFeed(), name="feed_atom"),
-    path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path("feeds/articles.rss", cache_for_anonymous(feeds.NewArticlesFeed()), name="feed_rss"),
+    path("feeds/articles.atom", cache_for_anonymous(feeds.NewArticlesAtomFeed()), name="feed_atom"),
+    path("sitemap.xml", cache_for_anonymous(sitemap_views.sitemap), {"sitemaps": sitemaps}, name="sitemap"),
     path("nerves/<slug:slug>/", views.nerve, name="nerve"),
     path("spinal-levels/<str:code>/", views.level, name="level"),
     path("actions/<slug:slug>/", views.action, name="action"),
     path("articles/<int:pk>/question/", views.ask, name="ask"),
-    path("articles/<int:pk>/preview/", views.preview, name="preview"),
+    # A staff page: the staff site's guard (two-factor authentication included).
+    path("articles/<int:pk>/preview/", admin.site.admin_view(views.preview), name="preview"),
     path("notice/dismiss/", views.dismiss_notice, name="dismiss_notice"),
+    # A file's name never ends in a slash, so no library page (below) is taken.
+    re_path(r"^illustration-files/(?P<name>.*[^/])$", illustration_files.illustration_file, name="illustration_file"),
     path("<path:path>/study-card/", views.study_card, name="study_card"),
     # Last: every other path is a category or an article of the library.
     path("<path:path>/", views.page, name="page"),

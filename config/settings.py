@@ -6,6 +6,7 @@ DATABASE_URL, REDIS_URL and ALLOWED_HOSTS (see .env.example).
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,10 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Knows each member's sessions (whatever the session engine), so deleting an account ends them all.
+    # Its page (/accounts/sessions/) needs humanize.
+    "allauth.usersessions",
+    "django.contrib.humanize",
     "django.contrib.sitemaps",
     "django.contrib.postgres",  # full-text search fields (anatomy/search.py); harmless on SQLite
     "reversion",
@@ -60,15 +65,19 @@ INSTALLED_APPS = [
     "members.apps.MembersConfig",
     "anatomy",
     "courses",
+    "page_cache",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "config.middleware.refuse_nul_characters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # After CSRF (it sets the cookie for the token a cached page gets), before the rest.
+    "page_cache.middleware.AnonymousPageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -91,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "anatomy.context_processors.site",
                 "members.context_processors.billing",
+                "page_cache.middleware.csrf_placeholder",
             ],
         },
     },
@@ -111,18 +121,34 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and sessions: Redis when REDIS_URL is set, so that several app
-# processes share rate limits and sessions; local memory otherwise.
+# processes share rate limits, sessions and pages; local memory otherwise.
+# A Redis outage reads as cache misses (config/cache.py), and sessions are
+# kept in the database too, so members stay signed in through it.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Sets apart the keys of sites (or test runs) sharing one Redis database.
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "")
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
+    _redis = {
+        "BACKEND": "config.cache.ForgivingRedisCache",
+        "LOCATION": REDIS_URL,
+        # Short, so an unreachable Redis costs a request little before it is skipped.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    CACHES = {
+        "default": {**_redis, "KEY_PREFIX": CACHE_KEY_PREFIX},
+        "pages": {**_redis, "KEY_PREFIX": f"{CACHE_KEY_PREFIX}pages"},
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"},
+    }
+# Whole pages for anonymous readers (page_cache/), in a cache of their own so
+# that many pages never push out rate limits. Staff edits and scheduled
+# publishing refresh them at once; anything changed another way (a bulk
+# update, a renamed author) shows within this many seconds.
+PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 600)
 
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [
@@ -139,8 +165,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "members:account"
 
 # django-allauth: email is the only identifier; it must be verified before
-# the account can sign in. Rate limits are allauth's defaults (kept in the
-# cache, so shared across processes once REDIS_URL is set).
+# the account can sign in.
 ACCOUNT_ADAPTER = "members.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -154,6 +179,15 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# Rate limits on the account forms (the rest keep allauth's defaults). They
+# live in the cache, so with REDIS_URL every app process counts together.
+# Failed sign-ins get a message on the form; over the others, templates/429.html.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",  # key: the address being guessed
+    "signup": "10/m/ip,50/h/ip",
+    "reset_password": "10/m/ip,5/h/key",  # key: the address the emails go to
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 
@@ -163,7 +197,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Development serves static files straight from the source folders (decided
 # here, so a test run, which turns DEBUG off at runtime, does the same).
@@ -176,6 +210,11 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 IMAGE_MAX_UPLOAD_BYTES = 15 * 1024 * 1024
 # Largest image in pixels (width × height), checked before it is decoded: stops decompression bombs.
 IMAGE_MAX_PIXELS = 40_000_000
+# Largest PDF (post files, handouts), lesson video and captions upload, in bytes (members/uploads.py).
+# The web server's own request size limit must allow the largest (nginx: client_max_body_size).
+DOCUMENT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+VIDEO_MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024
+CAPTIONS_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 # Locked files (exclusive posts, course videos and handouts) live apart from
 # the public media and are served only after an access check: by Django in
 # development, by the web server (X-Accel-Redirect) when PROTECTED_MEDIA_ACCEL
@@ -193,6 +232,57 @@ STORAGES = {
         )
     },
 }
+# Media on S3-compatible object storage when AWS_STORAGE_BUCKET_NAME is set, so
+# every app server sees the same files. Public media (images, renditions) is
+# read straight from the bucket (or AWS_S3_CUSTOM_DOMAIN, a CDN) under media/;
+# locked files go under protected/ of AWS_PROTECTED_BUCKET_NAME (a private
+# bucket; the media bucket by default) and are reached only through a signed
+# URL that lives PROTECTED_MEDIA_URL_SECONDS. Keys come from boto3's usual
+# sources: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the machine's role.
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+PROTECTED_MEDIA_URL_SECONDS = envint("PROTECTED_MEDIA_URL_SECONDS", 60)
+# Origins pages may load images and video from, besides the site itself.
+MEDIA_ORIGINS = []
+if AWS_STORAGE_BUCKET_NAME:
+    _s3 = {
+        "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+        "signature_version": "s3v4",
+        "file_overwrite": False,
+        "custom_domain": None,
+    }
+    _protected_bucket = os.environ.get("AWS_PROTECTED_BUCKET_NAME") or AWS_STORAGE_BUCKET_NAME
+    _custom_domain = os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **_s3,
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "location": "media",
+            "custom_domain": _custom_domain,
+            "querystring_auth": False,
+        },
+    }
+    STORAGES["protected"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **_s3,
+            "bucket_name": _protected_bucket,
+            "location": "protected",
+            "querystring_auth": True,
+            "querystring_expire": PROTECTED_MEDIA_URL_SECONDS,
+        },
+    }
+    if _s3["endpoint_url"]:  # S3-compatible services address buckets by path: one origin for both
+        MEDIA_ORIGINS.append(_s3["endpoint_url"].rstrip("/"))
+    else:
+        # Amazon S3: the global host name, and the regional one it may redirect to.
+        for bucket in dict.fromkeys([AWS_STORAGE_BUCKET_NAME, _protected_bucket]):
+            MEDIA_ORIGINS.append(f"https://{bucket}.s3.amazonaws.com")
+            if _s3["region_name"]:
+                MEDIA_ORIGINS.append(f"https://{bucket}.s3.{_s3['region_name']}.amazonaws.com")
+    if _custom_domain:
+        MEDIA_ORIGINS.append(f"https://{_custom_domain}")
 
 # Email: SMTP when EMAIL_HOST is set, the console otherwise.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <hello@localhost>")
@@ -221,6 +311,10 @@ STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 STRIPE_OFFLINE_CHECKOUT = envbool("STRIPE_OFFLINE_CHECKOUT", False)
+# The Stripe SDK imports aiohttp, when installed, for async calls this site
+# never makes (it is installed for localstripe, which runs as a process of its
+# own): about 9 MB in every worker. Hidden from the site's processes.
+sys.modules.setdefault("aiohttp", None)
 # Days a supporter whose payment failed keeps access while they update their card.
 SUPPORTER_GRACE_DAYS = envint("SUPPORTER_GRACE_DAYS", 7)
 
@@ -236,8 +330,8 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
-    "media-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:", *MEDIA_ORIGINS],
+    "media-src": [CSP.SELF, *MEDIA_ORIGINS],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "form-action": [CSP.SELF],
@@ -247,6 +341,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Scripts never read the CSRF cookie: the lesson player takes the token from its page.
+CSRF_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)

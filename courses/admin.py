@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from members import uploads
 from members.admin import ReadOnlyAdmin, StoredFile
 
 from . import announcements, certificates, results
@@ -73,6 +74,7 @@ class CourseForm(forms.ModelForm):
             "kind", "prerequisites", "state", "opens_on", "access", "min_tier", "price", "currency", "stripe_price_id",
             "pass_mark", "max_test_attempts",
         ]  # fmt: skip
+        field_classes = {"instructor_signature": uploads.ImageField}
         labels = {"min_tier": "Lowest tier"}
 
     def clean(self):
@@ -137,25 +139,45 @@ class ChapterInline(admin.TabularInline):
     extra = 1
 
 
+class HandoutForm(forms.ModelForm):
+    class Meta:
+        model = Handout
+        fields = ["title", "file"]
+        field_classes = {"file": uploads.HandoutField}
+
+
 class HandoutInline(admin.TabularInline):
     model = Handout
+    form = HandoutForm
     fields = ["title", "file"]
     extra = 1
     formfield_overrides = {models.FileField: {"widget": LockedFileInput}}
 
 
+class LessonForm(forms.ModelForm):
+    class Meta:
+        model = Lesson
+        fields = [
+            "course", "title", "slug", "position", "video", "embed_url", "poster", "captions", "duration_seconds",
+            "transcript",
+        ]  # fmt: skip
+        field_classes = {
+            "video": uploads.VideoField,
+            "captions": uploads.CaptionsField,
+            "poster": uploads.ImageField,
+        }
+
+
 @admin.register(Lesson)
 class LessonAdmin(admin.ModelAdmin):
+    form = LessonForm
     inlines = [ChapterInline, HandoutInline]
     list_display = ["title", "course", "position", "duration_seconds"]
     list_filter = ["course"]
     list_select_related = ["course"]
     search_fields = ["title", "transcript"]
     prepopulated_fields = {"slug": ["title"]}
-    fields = [
-        "course", "title", "slug", "position", "video", "embed_url", "poster", "captions", "duration_seconds",
-        "transcript",
-    ]  # fmt: skip
+    fields = LessonForm.Meta.fields
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in ("video", "captions"):

@@ -84,10 +84,11 @@ def issue_if_earned(user, course):
         return _create(user=user, course=course, **printed_fields(user, course, completed_on))
 
 
-def printed_fields(user, course, completion_date):
-    """What the certificate states, copied now so later edits never change it."""
+def printed_fields(user, course, completion_date, *, name=""):
+    """What the certificate states, copied now so later edits never change it.
+    `name` is for a former member (deleted account), whose name can't be read again."""
     return {
-        "participant_name": user.get_full_name().strip() or user.email,
+        "participant_name": name or user.get_full_name().strip() or user.email,
         "course_title": course.title,
         "completion_date": completion_date,
         "ce_hours": course.ce_hours,
@@ -113,10 +114,14 @@ def reissue(certificate):
     it was already replaced. The completion date stays; the name, course
     details and provider are read again, as a reissue is how they get corrected."""
     with transaction.atomic():
-        old = Certificate.objects.select_for_update().select_related("user", "course").get(pk=certificate.pk)
+        old = (
+            Certificate.objects.select_for_update(of=("self",)).select_related("user", "course").get(pk=certificate.pk)
+        )
         if old.replaced_by_id:
             return None
-        new = _create(user=old.user, course=old.course, **printed_fields(old.user, old.course, old.completion_date))
+        name = "" if old.user else old.participant_name
+        fields = printed_fields(old.user, old.course, old.completion_date, name=name)
+        new = _create(user=old.user, course=old.course, **fields)
         old.replaced_by = new
         old.save(update_fields=["replaced_by"])
     return new

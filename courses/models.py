@@ -122,7 +122,10 @@ class Enrolment(models.Model):
 class Purchase(models.Model):
     """A one-off payment for a course, recorded once per Checkout Session."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="course_purchases")
+    # Kept for tax records when the member deletes their account, no longer linked to anyone.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="course_purchases"
+    )
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="purchases")
     stripe_session_id = models.CharField(max_length=100, unique=True)
     amount = models.PositiveIntegerField()
@@ -131,7 +134,7 @@ class Purchase(models.Model):
     refunded = models.BooleanField(default=False)
 
     def __str__(self):
-        return f"{self.user} bought {self.course}"
+        return f"{self.user or 'A former member'} bought {self.course}"
 
 
 class LessonProgress(models.Model):
@@ -205,7 +208,8 @@ class EvaluationChoice(models.Model):
 class Evaluation(models.Model):
     """One student's evaluation of a course; correctable for a day."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="evaluations")
+    # Still counted in the course's results when the member deletes their account, no longer linked to anyone.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="evaluations")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="evaluations")
     submitted_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -214,7 +218,7 @@ class Evaluation(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "course"], name="one_evaluation_per_course")]
 
     def __str__(self):
-        return f"Evaluation of {self.course} by {self.user}"
+        return f"Evaluation of {self.course} by {self.user or 'a former member'}"
 
 
 class EvaluationAnswer(models.Model):
@@ -275,9 +279,12 @@ class TestAttempt(models.Model):
 class Certificate(models.Model):
     """A certificate of completion. Its printed fields are copied at issue
     time, so later edits to the course or the name never change it; records
-    are kept for the six years CE boards require."""
+    are kept for the six years CE boards require, also when the member
+    deletes their account (then `user` is empty and the code still verifies)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="certificates")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="certificates"
+    )
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="certificates")
     code = models.CharField(max_length=20, unique=True)
     participant_name = models.CharField(max_length=200)

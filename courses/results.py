@@ -127,13 +127,13 @@ def write_evaluations_csv(course, out):
     writer = csv.writer(out)
     writer.writerow(["Submitted", "Last corrected", "Name", "Email", *(question.text for question in questions)])
     for evaluation in evaluations:
-        user = evaluation.user
+        user = evaluation.user  # None once the member deleted their account: the answers still count
         writer.writerow(
             [
                 _date(evaluation.submitted_at),
                 _date(evaluation.updated_at),
-                _cell(user.get_full_name()),
-                _cell(user.email),
+                _cell(user.get_full_name() if user else "(account deleted)"),
+                _cell(user.email if user else ""),
                 *(_cell(cells.get((evaluation.pk, question.pk))) for question in questions),
             ]
         )

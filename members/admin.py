@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from anatomy.models import Article
 
-from . import access
+from . import access, uploads
 from .models import ExclusivePost, Payment, PostFile, StripeCustomer, Subscription, Tier, User, Visibility, WebhookEvent
 
 # Anything with `visibility` and `min_tier` that the access check can explain.
@@ -240,6 +240,7 @@ class PostFileForm(forms.ModelForm):
     class Meta:
         model = PostFile
         fields = ["title", "file", "alt_text", "position"]
+        field_classes = {"file": uploads.PostFileField}
         labels = {"alt_text": "Alt text (what the image shows)"}
 
     def clean(self):

@@ -28,6 +28,7 @@ class BillingError(Exception):
 
 
 UNREACHABLE = "We could not reach the payment provider. Nothing was charged; please try again."
+UNREACHABLE_NOTHING_CHANGED = "We could not reach the payment provider, so nothing was changed. Please try again later."
 
 
 def client():
@@ -204,25 +205,26 @@ def apply_subscription(user, remote):
 def record_payment(invoice):
     """A paid invoice becomes one Payment, however often we hear of it."""
     if invoice.get("status") != "paid" or not invoice.get("amount_paid"):
-        return None
-    user = user_for_customer(invoice.get("customer"))
-    if user is None:
-        return None
+        return
+    customer = StripeCustomer.objects.filter(stripe_id=stripe_id(invoice.get("customer")))
+    user_id = customer.values_list("user_id", flat=True).first()
+    if user_id is None:
+        return
     subscription_id = subscription_of(invoice)
     paid_at = ((invoice.get("status_transitions") or {}).get("paid_at")) or invoice.get("created")
-    payment, _ = Payment.objects.get_or_create(
+    payment = Payment(
+        user_id=user_id,
+        subscription=Subscription.objects.filter(stripe_id=subscription_id).first() if subscription_id else None,
         stripe_invoice_id=invoice["id"],
-        defaults={
-            "user": user,
-            "subscription": Subscription.objects.filter(stripe_id=subscription_id).first(),
-            "stripe_charge_id": stripe_id(invoice.get("charge")) or "",
-            "stripe_payment_intent_id": stripe_id(invoice.get("payment_intent")) or _intent_of(invoice) or "",
-            "amount": invoice["amount_paid"],
-            "currency": invoice.get("currency", "usd"),
-            "paid_at": datetime.fromtimestamp(paid_at, UTC) if paid_at else timezone.now(),
-        },
+        stripe_charge_id=stripe_id(invoice.get("charge")) or "",
+        stripe_payment_intent_id=stripe_id(invoice.get("payment_intent")) or _intent_of(invoice) or "",
+        amount=invoice["amount_paid"],
+        currency=invoice.get("currency", "usd"),
+        paid_at=datetime.fromtimestamp(paid_at, UTC) if paid_at else timezone.now(),
     )
-    return payment
+    # One INSERT … ON CONFLICT DO NOTHING: the unique invoice id keeps the first
+    # copy, also against a concurrent delivery under the other event name.
+    Payment.objects.bulk_create([payment], ignore_conflicts=True)
 
 
 def subscription_of(invoice):
@@ -249,7 +251,7 @@ def revoke_for_charge(charge, *, disputed=False):
     if payment is None:
         return None
     with transaction.atomic():
-        User.objects.select_for_update().get(pk=payment.user_id)
+        User.objects.select_for_update().filter(pk=payment.user_id).first()  # none once the account is deleted
         refunded = max(payment.refunded_amount, charge.get("amount_refunded") or 0)
         payment.refunded_amount = min(refunded, payment.amount)
         payment.disputed = payment.disputed or disputed
@@ -280,3 +282,22 @@ def cancel_at_period_end(*, subscription):
         log.warning("Cancelling %s failed: %s", subscription.stripe_id, error)
         raise BillingError("We could not reach the payment provider. Please try again in a moment.") from error
     return sync_subscription(subscription.stripe_id)
+
+
+def end_all_subscriptions_now(*, user):
+    """Ends, at once and without refund, every subscription the member has at
+    Stripe (before their account is deleted); returns their ids. A member
+    Stripe doesn't know has nothing to end. If Stripe fails midway, the ones
+    already ended stay ended; calling again finishes the job."""
+    link = StripeCustomer.objects.filter(user=user).first()
+    if link is None:
+        return []
+    api = client().v1
+    try:
+        current = api.subscriptions.list(params={"customer": link.stripe_id, "limit": 100})  # not yet ended
+        return [api.subscriptions.cancel(remote.id).id for remote in current.auto_paging_iter()]
+    except stripe.StripeError as error:
+        if isinstance(error, stripe.InvalidRequestError) and error.http_status == 404:
+            return []  # Stripe no longer knows the customer: nothing to end
+        log.warning("Ending the subscriptions of %s failed: %s", user.pk, error)
+        raise BillingError(UNREACHABLE_NOTHING_CHANGED) from error

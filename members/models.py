@@ -122,7 +122,8 @@ class Subscription(models.Model):
 class Payment(models.Model):
     """A paid invoice, counted once however often Stripe tells us."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="payments")
+    # Kept for tax records when the member deletes their account, no longer linked to anyone.
+    user = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="payments")
     subscription = models.ForeignKey(Subscription, null=True, on_delete=models.SET_NULL, related_name="payments")
     stripe_invoice_id = models.CharField(max_length=100, unique=True)
     stripe_charge_id = models.CharField(max_length=100, blank=True, db_index=True)

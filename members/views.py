@@ -2,32 +2,37 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
+from anatomy import fragments
 from anatomy.rendering import render_markdown
+from page_cache import cache_for_anonymous
 
-from . import access, billing, files, webhooks
-from .forms import TestCardForm
+from . import access, account_deletion, billing, data_export, files, webhooks
+from .forms import DeleteAccountForm, TestCardForm
 from .models import ExclusivePost, Payment, Subscription, Tier
 
 
 @login_required
 def account(request):
-    subscriptions = Subscription.objects.filter(user=request.user).select_related("tier")
+    standing = access.standing(request.user)
     return render(
         request,
         "members/account.html",
         {
             "emails": EmailAddress.objects.filter(user=request.user).order_by("-primary", "email"),
             "mfa_enabled": is_mfa_enabled(request.user),
-            "standing": access.standing(request.user),
-            "current": next((sub for sub in subscriptions if access.subscription_grants_access(sub)), None),
+            "standing": standing,
+            "current": standing.subscription,
             "payments": Payment.objects.filter(user=request.user)[:24],
             "has_billing": hasattr(request.user, "stripe_customer"),
             "offline_checkout": offline_checkout_enabled(),
@@ -35,6 +40,7 @@ def account(request):
     )
 
 
+@cache_for_anonymous
 def support(request):
     return render(
         request,
@@ -136,6 +142,7 @@ def stripe_webhook(request):
     return HttpResponse(status=status)
 
 
+@cache_for_anonymous
 def post_list(request):
     posts = ExclusivePost.objects.live().select_related("min_tier")
     return render(
@@ -145,10 +152,15 @@ def post_list(request):
     )
 
 
+@cache_for_anonymous
 def post_detail(request, slug):
-    post = get_object_or_404(ExclusivePost.objects.live().select_related("min_tier"), slug=slug)
+    found = fragments.cached(request, f"post:{slug}", lambda: post_with_teaser(slug))
+    if found is None:
+        raise Http404("No such post.")
+    post, teaser = found
     unlocked = access.can_view(request.user, post)
-    body = render_markdown(post.body.replace(ExclusivePost.MORE_MARKER, "")) if unlocked else None
+    # Asked for only after the access check: the same for every reader who may open the post.
+    body, files = fragments.cached(request, f"post-body:{post.pk}", lambda: post_body(post)) if unlocked else (None, [])
     return render(
         request,
         "members/post_detail.html",
@@ -156,11 +168,20 @@ def post_detail(request, slug):
             "post": post,
             "unlocked": unlocked,
             "body": body,
-            "teaser": render_markdown(post.teaser_text()),
-            "files": post.files.all() if unlocked else [],
+            "teaser": teaser,
+            "files": files,
             "standing": access.standing(request.user),
         },
     )
+
+
+def post_with_teaser(slug):
+    post = ExclusivePost.objects.live().select_related("min_tier").filter(slug=slug).first()
+    return (post, render_markdown(post.teaser_text())) if post else None
+
+
+def post_body(post):
+    return render_markdown(post.body.replace(ExclusivePost.MORE_MARKER, "")), list(post.files.all())
 
 
 def post_file(request, slug, pk):
@@ -169,3 +190,49 @@ def post_file(request, slug, pk):
     if not access.can_view(request.user, post):
         raise Http404("No such file.")  # locked files are not even acknowledged
     return files.serve(request, attachment.file)
+
+
+@login_required
+@require_POST
+@ratelimit(key="user", rate="10/h", method="POST", block=False)
+def export_data(request):
+    """Everything the site holds about the member, as a JSON download (POST, so no other site can start it)."""
+    if getattr(request, "limited", False):
+        messages.error(request, "You have downloaded your data several times this hour. Please try again later.")
+        return redirect("members:account")
+    response = HttpResponse(data_export.as_json(request.user), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{data_export.filename()}"'
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="user", rate="5/15m", method="POST", block=False)
+def delete_account(request):
+    """Says what is deleted and what is kept; the password and the typed words delete the account."""
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    refusal = ""
+    if getattr(request, "limited", False):
+        form = DeleteAccountForm(user=request.user)  # a guessed password is not even checked
+        refusal = "Too many attempts. Please wait a quarter of an hour and try again."
+    elif form.is_valid():
+        try:
+            account_deletion.delete_account(user=request.user)
+        except account_deletion.DeletionRefused as error:
+            refusal = str(error)
+        else:
+            logout(request)
+            messages.success(request, "Your account is deleted. A confirmation is on its way to your email.")
+            return redirect("anatomy:home")
+    return render(
+        request,
+        "members/delete_account.html",
+        {
+            "form": form,
+            "refusal": refusal,
+            "standing": access.standing(request.user),
+            "certificates": request.user.certificates.filter(replaced_by__isnull=True).count(),
+            "staff_refused": account_deletion.STAFF_REFUSED,
+        },
+    )

@@ -2,7 +2,8 @@ import os
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.core.cache import cache
+from django.core.cache import caches
+from django.test import override_settings
 from playwright.sync_api import sync_playwright
 
 from members.models import User
@@ -15,6 +16,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "a-long-test-passphrase"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing():
+    with override_settings(PASSWORD_HASHERS=["tests.hashers.QuickPBKDF2PasswordHasher"]):
+        yield
+
+
 def make_user(email, *, verified=True, **fields):
     user = User.objects.create_user(email=email, password=PASSWORD, **fields)
     EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
@@ -23,8 +30,9 @@ def make_user(email, *, verified=True, **fields):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    # Rate limits and cooldowns live in the cache; no test inherits another's.
-    cache.clear()
+    # Rate limits, cooldowns and anonymous pages live in caches; no test inherits another's.
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -197,8 +197,10 @@ def test_the_article_page_offers_webp_and_jpeg_at_each_width(client, article):
 
     webp = re.search(r'<source type="image/webp" srcset="([^"]+)" sizes="[^"]+">', figure).group(1)
     jpeg = re.search(r'<img src="[^"]+\.jpg" srcset="([^"]+)" sizes="[^"]+"', figure).group(1)
-    assert re.fullmatch(r"/media/\S+\.webp 480w, /media/\S+\.webp 960w, /media/\S+\.webp 1200w", webp)
-    assert re.fullmatch(r"/media/\S+\.jpg 480w, /media/\S+\.jpg 960w, /media/\S+\.jpg 1200w", jpeg)
+    # Files of the access-checked view (tests/anatomy/test_illustration_files.py), never of public media.
+    files = "/illustration-files/"
+    assert re.fullmatch(rf"{files}\S+\.webp 480w, {files}\S+\.webp 960w, {files}\S+\.webp 1200w", webp)
+    assert re.fullmatch(rf"{files}\S+\.jpg 480w, {files}\S+\.jpg 960w, {files}\S+\.jpg 1200w", jpeg)
     assert illustration.webp_480.url in webp
     assert 'alt="The lateral hip."' in figure
     assert 'width="1200" height="800" loading="lazy"' in figure

@@ -1,6 +1,7 @@
 """The settings refuse unsafe production configurations and pass Django's
 deployment checks when production variables are set."""
 
+import json
 import os
 import subprocess
 import sys
@@ -63,8 +64,8 @@ def test_redis_url_moves_cache_and_sessions_to_redis():
         pytest.skip("no Redis on 127.0.0.1:6379")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.core.cache.backends.redis.RedisCache",
-        "django.contrib.sessions.backends.cache",
+        "config.cache.ForgivingRedisCache",
+        "django.contrib.sessions.backends.cached_db",
         "shared",
     ]
 
@@ -81,3 +82,48 @@ def test_stripe_keys_without_a_webhook_secret_fail_the_deploy_check():
     result = manage("check", "--deploy", env={**PRODUCTION, "STRIPE_SECRET_KEY": "sk_live_x"})
     assert result.returncode != 0
     assert "members.E002" in result.stderr
+
+
+S3 = {
+    "AWS_STORAGE_BUCKET_NAME": "anatomy-media",
+    "AWS_PROTECTED_BUCKET_NAME": "anatomy-locked",
+    "AWS_S3_ENDPOINT_URL": "https://s3.example.net",
+    "AWS_S3_CUSTOM_DOMAIN": "media.anatomy.example.org",
+    "PROTECTED_MEDIA_URL_SECONDS": "45",
+}
+
+
+def test_a_bucket_name_moves_media_to_object_storage_with_signed_locked_files():
+    script = (
+        "import json; from django.conf import settings; from django.core.files.storage import storages;"
+        "public, locked = storages['default'], storages['protected'];"
+        "print(json.dumps([type(public).__name__, public.bucket_name, public.location, public.custom_domain,"
+        " public.querystring_auth, locked.bucket_name, locked.location, locked.custom_domain, locked.querystring_auth,"
+        " locked.querystring_expire, settings.SECURE_CSP['media-src']]))"
+    )
+    result = manage("shell", "--no-imports", "-c", script, env={**PRODUCTION, **S3})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        "S3Storage",
+        "anatomy-media",
+        "media",
+        "media.anatomy.example.org",
+        False,
+        "anatomy-locked",
+        "protected",
+        None,
+        True,
+        45,
+        ["'self'", "https://s3.example.net", "https://media.anatomy.example.org"],
+    ]
+    assert manage("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION, **S3}).returncode == 0
+
+
+def test_media_stays_on_local_disk_without_a_bucket():
+    # ...and boto3, some 40 MB per worker, is not even loaded.
+    script = (
+        "import sys, config.urls; from django.core.files.storage import storages;"
+        "print(type(storages['protected']).__name__, 'boto3' in sys.modules)"
+    )
+    result = manage("shell", "--no-imports", "-c", script, env=PRODUCTION)
+    assert result.stdout.split() == ["ProtectedStorage", "False"], result.stderr

@@ -1,0 +1,55 @@
+"""A member deletes their own account.
+
+Deleted: the account itself, and with it (by cascade) its email addresses,
+two-factor authenticators, Stripe customer link, subscriptions, course
+enrolments, lesson progress and post-test attempts; its sessions, on every
+device (allauth.usersessions knows them); the name and email on questions
+they sent; their requests to hear when a course opens.
+
+Kept, linked to no one (those foreign keys are set to NULL, see the models):
+- payments and course purchases (amounts, dates, Stripe ids), for tax records;
+- certificates (the name as printed, course, hours, date and code), because
+  CE boards require the provider to keep completion records; the public
+  verification page keeps working for the former member;
+- evaluation answers, so the course's results still count them.
+
+Stripe comes first: every subscription is ended there at once. If Stripe
+can't be reached, nothing here changes and the member is told so. A webhook
+arriving later finds no member for the Stripe customer and changes nothing.
+The email address is free again: signing up with it makes a new member.
+"""
+
+from allauth.usersessions.adapter import get_adapter as usersessions_adapter
+from allauth.usersessions.models import UserSession
+from django.db import transaction
+
+from anatomy.models import Question
+from courses.models import OpenNotification
+
+from . import billing
+from .data_export import by_email, email_addresses
+from .models import User
+
+STAFF_REFUSED = "Staff accounts can't be deleted here: another administrator removes them from the staff pages."
+
+
+class DeletionRefused(Exception):
+    """The account was not deleted, and nothing changed; the message says why."""
+
+
+def delete_account(*, user):
+    if user.is_staff or user.is_superuser:
+        raise DeletionRefused(STAFF_REFUSED)
+    try:
+        billing.end_all_subscriptions_now(user=user)
+    except billing.BillingError as error:
+        raise DeletionRefused(str(error)) from error
+    addresses = email_addresses(user)
+    with transaction.atomic():
+        # Under the lock billing.sync_subscription takes, so a webhook handled meanwhile can't recreate anything.
+        User.objects.select_for_update().get(pk=user.pk)
+        Question.objects.filter(by_email("email", addresses)).update(name="", email="")
+        OpenNotification.objects.filter(by_email("email", addresses)).delete()
+        usersessions_adapter().end_sessions(UserSession.objects.filter(user=user))
+        user.delete()
+        transaction.on_commit(lambda: billing.notify(user, "account_deleted"))
