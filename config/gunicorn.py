@@ -34,6 +34,12 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER") or 100)
 # Only these proxies may set X-Forwarded-Proto (read by SECURE_PROXY_SSL_HEADER):
 # nginx on this machine by default; the load balancer's addresses when scaled out.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1"
+# Seconds an idle keep-alive connection stays open (threaded workers keep
+# them). Longer than the client's or load balancer's idle time, so the client
+# side closes first: when the server closes a connection just as a client
+# reuses it, that request fails with no response at all (seen under load with
+# gunicorn's 2 s default).
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 75)
 # Access and error logs to stdout/stderr: the journal (or the platform) keeps them.
 accesslog = "-"
 errorlog = "-"

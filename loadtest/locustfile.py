@@ -18,6 +18,8 @@ import random
 import secrets
 
 from locust import HttpUser, between, task
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 with open(os.environ["LOADTEST_PLAN"]) as plan_file:
     PLAN = json.load(plan_file)
@@ -32,6 +34,11 @@ class Visitor(HttpUser):
         self.session = self.take_session()
         cookies = [f"csrftoken={self.csrf}"] + ([f"sessionid={self.session}"] if self.session else [])
         self.client.headers["Cookie"] = "; ".join(cookies)
+        # As a browser does: a GET sent on a kept-alive connection that the
+        # server closed at that moment (an idle timeout, a worker recycled)
+        # is sent once more. POSTs are never repeated.
+        retry_once = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET"})
+        self.client.mount("http://", HTTPAdapter(max_retries=retry_once))
 
     def take_session(self):
         return None
@@ -39,7 +46,7 @@ class Visitor(HttpUser):
     def page(self, url, name):
         with self.client.get(url, name=name, catch_response=True, allow_redirects=False) as response:
             if response.status_code != 200:
-                response.failure(f"{response.status_code}")
+                response.failure(f"{response.status_code} {response.error or ''}".strip())
 
     def post(self, url, name, **kwargs):
         headers = {"X-CSRFToken": self.csrf, "Referer": self.host + url}
@@ -47,7 +54,7 @@ class Visitor(HttpUser):
             url, name=name, headers=headers, catch_response=True, allow_redirects=False, **kwargs
         ) as response:
             if response.status_code not in (200, 302):
-                response.failure(f"{response.status_code}")
+                response.failure(f"{response.status_code} {response.error or ''}".strip())
 
 
 class Reader(Visitor):

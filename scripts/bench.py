@@ -69,6 +69,7 @@ class Page:
     queries_first: int | None = None
     queries_steady: int | None = None
     result: dict = field(default_factory=dict)
+    runs: list = field(default_factory=list)  # the bare view: req/s measured first and last
 
 
 def main():
@@ -120,9 +121,15 @@ def main():
                 check_pages(port, pages)
                 bare = Page("bare view", f"/bench/bare/{int(statistics.median(page.size for page in pages))}/")
                 check_pages(port, [bare])
-                for page in [*pages, bare]:
+                # The yardstick runs first and again last (workers answer slower
+                # once they have grown); the higher figure is the one pages are held to.
+                for page in [bare, *pages, bare]:
                     print(f"  load: {page.name} ({args.duration} s)", flush=True)
-                    page.result = run_wrk(wrk, port, page, args.duration, args.connections)
+                    result = run_wrk(wrk, port, page, args.duration, args.connections)
+                    if page is bare and page.result:
+                        bare.runs = [page.result["requests_per_s"], result["requests_per_s"]]
+                        result = max(page.result, result, key=lambda run: run["requests_per_s"])
+                    page.result = result
             if measure_webhook:
                 print("  load: Stripe webhook", flush=True)
                 webhook = drive_webhook(port, env["STRIPE_WEBHOOK_SECRET"], args.webhook_events, customers())
@@ -588,7 +595,11 @@ def report(pages, bare, webhook, search, memory, env, elapsed):
                 f"{result['p50_ms']:>7.1f} {result['p99_ms']:>7.1f} {result['errors']:>6} {queries:>14} "
                 f"{result['requests_per_s'] / ceiling:>6.2f}"
             )
-        print(f"(bare view: the median page size, {bare.size / 1024:.1f} KB, through the same middleware)")
+        first, last = bare.runs
+        print(
+            f"(bare view: the median page size, {bare.size / 1024:.1f} KB, through the same middleware; "
+            f"{first:.0f} req/s measured first, {last:.0f} last: the higher is the yardstick)"
+        )
     if webhook:
         print(
             f"\nStripe webhook (invoice.paid, 8 senders): {webhook['events_per_s']:.0f} events/s, "
