@@ -267,6 +267,19 @@ def test_the_way_in_fits_the_reader(client, locked, tiers):
     assert "You support the site as Friend" in html and "Become a supporter" not in html
 
 
+def support_prompt(client, url):
+    return re.search(r'<aside class="panel support-cta".*?</aside>', client.get(url).text, re.S).group(0)
+
+
+def test_the_sidebar_asks_readers_for_support_and_thanks_supporters(client, locked, tiers):
+    url = locked["members"].get_absolute_url()
+    sign_in(client, tiers, "free member")
+    assert "Become a supporter" in support_prompt(client, url)
+    sign_in(client, tiers, "Patron supporter")
+    prompt = support_prompt(client, url)
+    assert "You support the site as Patron: thank you." in prompt and "Become a supporter" not in prompt
+
+
 # Readers it is open to
 
 
