@@ -21,10 +21,10 @@ backup: $(VENV)/.runtime
 restore: $(VENV)/.runtime
 	$(PY) scripts/backup.py restore $(FROM) $(ARGS)
 
-# 200 visitors for 2 minutes against gunicorn on PostgreSQL + Redis, loopback only (loadtest/run.py).
+# 200 visitors for 2 minutes against gunicorn on PostgreSQL + Redis, loopback only (scripts/loadtest.py).
 # Shorter, to try it: make loadtest ARGS="--users 50 --duration 20".
 loadtest: $(VENV)/.load
-	$(PY) loadtest/run.py $(ARGS)
+	$(PY) scripts/loadtest.py $(ARGS)
 
 $(VENV)/.load: requirements-load.txt $(VENV)/.runtime
 	$(PY) -m pip install --quiet -r requirements-load.txt

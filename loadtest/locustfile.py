@@ -1,4 +1,4 @@
-"""Mixed journeys against the site for `make loadtest` (loadtest/run.py
+"""Mixed journeys against the site for `make loadtest` (scripts/loadtest.py
 writes the plan this reads: addresses from the seeded database and sessions
 of members already signed in).
 

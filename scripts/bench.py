@@ -31,8 +31,6 @@ import queue
 import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +40,8 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import gunicorn_server  # beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -111,10 +111,12 @@ def main():
             search = step("Timing search", time_search)
         if measure_webhook:
             webhook_queries = count_webhook_queries(env)
-        port = free_port()
-        server = start_gunicorn(env, port, Path(tmp) / "gunicorn.log")
+        port = gunicorn_server.free_port()
+        # No recycling during the run: the memory read afterwards is what the workers grew to.
+        server_env = {**env, "GUNICORN_WORKERS": "2", "GUNICORN_MAX_REQUESTS": "0"}
+        server = gunicorn_server.start(server_env, port, Path(tmp) / "gunicorn.log")
         try:
-            wait_until_up(port)
+            gunicorn_server.wait_until_up(port, server)
             memory = {"after startup": worker_memory(server.pid)}
             if measure_pages:
                 sign_in(pages)
@@ -135,7 +137,7 @@ def main():
                 webhook = drive_webhook(port, env["STRIPE_WEBHOOK_SECRET"], args.webhook_events, customers())
             memory["after the run"] = worker_memory(server.pid)
         finally:
-            stop(server)
+            gunicorn_server.stop(server)
         if measure_webhook:
             webhook |= check_webhook_rows(args.webhook_events, webhook["sent_ids"])
             webhook["queries"] = webhook_queries
@@ -327,48 +329,6 @@ def count_webhook_queries(env):
 
 
 # gunicorn and wrk
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(env, port, log):
-    worker_env = {
-        **os.environ,
-        **env,
-        "GUNICORN_BIND": f"{HOST}:{port}",
-        "GUNICORN_WORKERS": "2",
-        # No recycling during the run: the RSS read afterwards is what the workers grew to.
-        "GUNICORN_MAX_REQUESTS": "0",
-    }
-    command = [PYTHON, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"]
-    with log.open("w") as output:
-        return subprocess.Popen(command, cwd=ROOT, env=worker_env, stdout=output, stderr=subprocess.STDOUT)
-
-
-def wait_until_up(port, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            status, _ = fetch(port, "/healthz")
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not answer on port {port} within {timeout} s")
-
-
-def stop(server):
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 def sign_in(pages):

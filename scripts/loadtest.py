@@ -12,7 +12,7 @@ under gunicorn on PostgreSQL and Redis, on loopback only.
    server errors gunicorn logged; both saved under test-artifacts/loadtest/.
    Exit status 1 on any failure or server error.
 
-    .venv/bin/python loadtest/run.py [--users 200] [--duration 120] [--articles 2000] ...
+    .venv/bin/python scripts/loadtest.py [--users 200] [--duration 120] [--articles 2000] ...
 """
 
 import argparse
@@ -21,16 +21,15 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from datetime import datetime
 from pathlib import Path
+
+import gunicorn_server  # beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -72,16 +71,10 @@ def main():
         plan = tmp / "plan.json"
         plan.write_text(json.dumps(make_plan(env, args)))
 
-        port = free_port()
+        port = gunicorn_server.free_port()
         log = out / "gunicorn.log"
-        server = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
-            cwd=ROOT,
-            env={**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        wait_until_up(port, server)
+        server = gunicorn_server.start(env, port, log)
+        gunicorn_server.wait_until_up(port, server)
         print(f"Load: {args.users} users for {args.duration} s against 127.0.0.1:{port} ...", flush=True)
         locust = subprocess.run(
             [
@@ -96,7 +89,7 @@ def main():
             timeout=args.duration + 120,
         )  # fmt: skip
         (out / "locust.txt").write_text(locust.stdout + locust.stderr)
-        stop(server)
+        gunicorn_server.stop(server)
         server = None
         server_errors = log.read_text(errors="replace").count('" 50')
         summary = report(out / "locust_stats.csv", server_errors, args)
@@ -109,7 +102,7 @@ def main():
         return 1 if failures or server_errors or locust.returncode not in (0, 1) else 0
     finally:
         if server:
-            stop(server)
+            gunicorn_server.stop(server)
         forget_redis_keys(env)
         drop_database(env)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -219,33 +212,6 @@ def make_plan(env, args):
         "students": [session_of(i) for i in range(students)],
         "supporters": [session_of(i) for i in range(0, min(args.members, 500), 10)],
     }
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(port, server, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit("gunicorn exited; see its log")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
-            return
-        except OSError:
-            time.sleep(0.3)
-    sys.exit(f"gunicorn did not answer within {timeout} s")
-
-
-def stop(server):
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
 
 
 def rows(path):
