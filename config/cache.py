@@ -7,13 +7,18 @@ come from it (SESSION_ENGINE is cached_db) and rate limits let requests
 through until Redis is back. After a failure the cache is not asked again for
 a couple of seconds, so an outage costs each request nothing more than the
 database's work, not a wait on a dead connection.
+
+Django also builds a new redis.Redis on every cache call, and each one fills
+a table of about 500 response callbacks: cache.get took 116 microseconds with
+that and 47 without (timeit, Redis on loopback), with several calls per
+signed-in request. The client here keeps one redis.Redis per connection pool.
 """
 
 import logging
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError, TimeoutError
 
 log = logging.getLogger(__name__)
@@ -23,9 +28,31 @@ UNREACHABLE = (ConnectionError, TimeoutError)
 RETRY_AFTER = 2.0
 
 
+class ReusedRedisCacheClient(RedisCacheClient):
+    """One redis.Redis per connection pool (one pool per server), made on first use.
+
+    A client built on a pool it was given keeps no state between commands: each
+    command borrows a connection from the pool and returns it, which is why
+    redis-py documents clients as safe to share between threads. Closing or
+    dropping such a client leaves the pool alone, so a client made by a thread
+    that lost the race in setdefault goes away harmlessly."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}  # connection pool -> its redis.Redis
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        try:
+            return self._clients[pool]
+        except KeyError:
+            return self._clients.setdefault(pool, self._client(connection_pool=pool))
+
+
 class ForgivingRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
+        self._class = ReusedRedisCacheClient
         self._retry_at = None  # set while Redis is taken to be down
 
     def _or(self, fallback, method, *args):
