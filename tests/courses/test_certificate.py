@@ -4,6 +4,8 @@ for their owner (and staff), and reissued with a new code by staff."""
 
 import io
 import re
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
@@ -310,3 +312,13 @@ def test_certificates_cannot_be_deleted_or_edited_in_the_staff_pages(client, sta
     assert client.get(reverse("admin:courses_certificate_delete", args=[issued.pk])).status_code == 403
     page = client.get(reverse("admin:courses_certificate_change", args=[issued.pk])).text
     assert 'name="participant_name"' not in page
+
+
+def test_reportlab_and_qrcode_load_only_to_draw_a_certificate():
+    # Every worker imports the URLconf; only a certificate download needs these (about 2.5 MB a worker).
+    code = (
+        "import django, sys; django.setup(); from django.urls import get_resolver; "
+        "get_resolver().url_patterns; print(sorted({'reportlab', 'qrcode'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
