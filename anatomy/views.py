@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from members import access
-from page_cache import cache_for_anonymous
+from page_cache import cache_for_anonymous, cache_for_members
 
 from . import fragments, questions, rendering, seo
 from . import search as library_search  # the module; `search` here is the view
@@ -32,6 +32,7 @@ MAX_PATH = OldPath._meta.get_field("path").max_length  # a longer path names not
 
 
 @cache_for_anonymous
+@cache_for_members
 def home(request):
     return render(request, "anatomy/home.html", fragments.cached(request, "home", home_lists))
 
@@ -54,6 +55,7 @@ def article_cards(articles):
 
 
 @cache_for_anonymous
+@cache_for_members
 def page(request, path):
     """Every library URL: a category, an article in it, or an old address."""
     found = fragments.cached(request, f"page:{path}", lambda: find(path)) if len(path) <= MAX_PATH else None
@@ -227,6 +229,7 @@ def preview(request, pk):
 
 
 @cache_for_anonymous
+@cache_for_members
 def study_card(request, path):
     category_path, _, slug = path.rpartition("/")
     article = get_object_or_404(
@@ -256,12 +259,14 @@ def _browse(request, heading, facts_filter, intro):
 
 
 @cache_for_anonymous
+@cache_for_members
 def nerve(request, slug):
     nerve = get_object_or_404(Nerve, slug=slug)
     return _browse(request, f"Muscles supplied by the {nerve.name}", {"nerves": nerve}, "")
 
 
 @cache_for_anonymous
+@cache_for_members
 def level(request, code):
     level = get_object_or_404(SpinalLevel, code__iexact=code)
     return _browse(
@@ -273,6 +278,7 @@ def level(request, code):
 
 
 @cache_for_anonymous
+@cache_for_members
 def action(request, slug):
     action = get_object_or_404(Action, slug=slug)
     return _browse(request, f"Muscles for {action.name}", {"actions": action}, "")
@@ -310,6 +316,7 @@ def dismiss_notice(request):
 
 
 @cache_for_anonymous
+@cache_for_members
 def search(request):
     query = library_search.parse(request.GET.get("q", ""))
     page_obj = None

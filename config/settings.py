@@ -77,7 +77,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     # After CSRF (it sets the cookie for the token a cached page gets), before the rest.
-    "page_cache.middleware.AnonymousPageCacheMiddleware",
+    "page_cache.middleware.PageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -144,9 +144,10 @@ else:
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"},
     }
-# Whole pages for anonymous readers (page_cache/), in a cache of their own so
-# that many pages never push out rate limits. Staff edits and scheduled
-# publishing refresh them at once; anything changed another way (a bulk
+# Whole pages for anonymous readers, and each member's own copy of the pages
+# they read (page_cache/), in a cache of their own so that many pages never
+# push out rate limits. Staff edits, scheduled publishing and changes to a
+# member's rows refresh them at once; anything changed another way (a bulk
 # update, a renamed author) shows within this many seconds.
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 600)
 

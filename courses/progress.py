@@ -12,6 +12,8 @@ when every lesson with an uploaded video is.
 from django.db import transaction
 from django.utils import timezone
 
+from page_cache import generation, member_version
+
 from . import certificates
 from .models import Enrolment, Lesson, LessonProgress
 
@@ -46,6 +48,7 @@ def record(*, user, lesson, ranges, position, duration=None):
     if not lesson.duration_seconds and duration:
         # Lessons uploaded without a length learn it from the first player that loads them.
         Lesson.objects.filter(pk=lesson.pk, duration_seconds=0).update(duration_seconds=duration)
+        generation.forget_pages()  # the lesson's length shows on course pages
         lesson.refresh_from_db(fields=["duration_seconds"])
     length = lesson.duration_seconds
     with transaction.atomic():
@@ -73,6 +76,7 @@ def complete_course_if_done(*, user, course):
     done = LessonProgress.objects.filter(user=user, lesson__in=lessons, completed_at__isnull=False).count()
     if lessons and done >= len(lessons):
         Enrolment.objects.filter(user=user, course=course, completed_at=None).update(completed_at=timezone.now())
+        member_version.forget(user.pk)
         certificates.issue_if_earned(user, course)  # a course with no evaluation or test is done here
 
 

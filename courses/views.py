@@ -17,7 +17,7 @@ from anatomy import fragments
 from anatomy.rendering import render_markdown
 from members import access as members_access
 from members import billing, files
-from page_cache import cache_for_anonymous
+from page_cache import cache_for_anonymous, cache_for_members
 
 from . import access, announcements, progress, purchases
 from .models import Course, Enrolment, Lesson, LessonProgress
@@ -33,6 +33,7 @@ class NotifyForm(forms.Form):
 
 
 @cache_for_anonymous
+@cache_for_members
 def course_list(request):
     courses = Course.objects.select_related("min_tier")
     enrolments = {}
@@ -46,6 +47,7 @@ def course_list(request):
 
 
 @cache_for_anonymous
+@cache_for_members
 def course_detail(request, slug, *, notify_form=None):
     found = fragments.cached(request, f"course:{slug}", lambda: course_outline(slug))
     if found is None:
@@ -162,6 +164,7 @@ def watchable_lesson(request, slug, lesson_slug):
     return lesson
 
 
+@cache_for_members
 def lesson(request, slug, lesson_slug):
     found = fragments.cached(request, f"lesson:{slug}:{lesson_slug}", lambda: lesson_outline(slug, lesson_slug))
     if found is None:

@@ -6,6 +6,7 @@ or a tier and every tier ranked above it. A member's tier comes from their
 subscriptions as we last fetched them from Stripe.
 """
 
+import math
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
@@ -77,6 +78,22 @@ def live_subscriptions(user):
             Subscription.objects.filter(user=user, status__in=GRANTING_STATUSES, revoked_at=None).select_related("tier")
         )
     return user._access_subscriptions
+
+
+def seconds_standing_holds(user, now=None):
+    """For how many seconds the standing worked out now stays true with no
+    change to any row: a cancelled subscription lapses at its period's end,
+    a past-due one when its grace ends. None: until something is saved."""
+    if not user.is_authenticated:
+        return None
+    now = now or timezone.now()
+    ends = [
+        moment
+        for sub in live_subscriptions(user)
+        for moment in (sub.current_period_end if sub.cancel_at_period_end else None, sub.grace_ends_at)
+        if moment and moment > now
+    ]
+    return max(1, math.ceil((min(ends) - now).total_seconds())) if ends else None
 
 
 def past_due(user):

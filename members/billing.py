@@ -17,6 +17,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from page_cache import member_version
+
 from . import access
 from .models import Payment, StripeCustomer, Subscription, Tier, User
 
@@ -225,6 +227,7 @@ def record_payment(invoice):
     # One INSERT … ON CONFLICT DO NOTHING: the unique invoice id keeps the first
     # copy, also against a concurrent delivery under the other event name.
     Payment.objects.bulk_create([payment], ignore_conflicts=True)
+    member_version.forget(user_id)  # bulk_create sends no post_save
 
 
 def subscription_of(invoice):

@@ -15,7 +15,7 @@ from django_ratelimit.decorators import ratelimit
 
 from anatomy import fragments
 from anatomy.rendering import render_markdown
-from page_cache import cache_for_anonymous
+from page_cache import cache_for_anonymous, cache_for_members
 
 from . import access, account_deletion, billing, data_export, files, webhooks
 from .forms import DeleteAccountForm, TestCardForm
@@ -23,6 +23,7 @@ from .models import ExclusivePost, Payment, Subscription, Tier
 
 
 @login_required
+@cache_for_members
 def account(request):
     standing = access.standing(request.user)
     return render(
@@ -41,6 +42,7 @@ def account(request):
 
 
 @cache_for_anonymous
+@cache_for_members
 def support(request):
     return render(
         request,
@@ -143,6 +145,7 @@ def stripe_webhook(request):
 
 
 @cache_for_anonymous
+@cache_for_members
 def post_list(request):
     posts = ExclusivePost.objects.live().select_related("min_tier")
     return render(
@@ -153,6 +156,7 @@ def post_list(request):
 
 
 @cache_for_anonymous
+@cache_for_members
 def post_detail(request, slug):
     found = fragments.cached(request, f"post:{slug}", lambda: post_with_teaser(slug))
     if found is None:

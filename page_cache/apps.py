@@ -8,6 +8,7 @@ class PageCacheConfig(AppConfig):
     def ready(self):
         # Connected in every process (web, shell, management commands), since
         # all of them share the cache once REDIS_URL is set.
-        from . import generation
+        from . import generation, member_version
 
         generation.connect()
+        member_version.connect()

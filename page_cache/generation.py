@@ -12,9 +12,9 @@ from django.utils import timezone
 
 KEY = "generation"
 
-# What anonymous pages show. Members' own rows (subscriptions, progress,
-# evaluations, questions) change all the time and appear only on pages
-# rendered for them, which are never cached.
+# What pages show to everyone who may see them. Members' own rows
+# (subscriptions, progress, evaluations) appear only on pages kept for that
+# member, which member_version.py drops when they change.
 PUBLIC_MODELS = {
     "anatomy.sitenotice",
     "anatomy.category",
@@ -32,6 +32,7 @@ PUBLIC_MODELS = {
     "courses.course",
     "courses.lesson",
     "courses.chapter",
+    "courses.handout",
 }
 
 

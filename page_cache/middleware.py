@@ -2,12 +2,17 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.messages.storage.session import SessionStorage
 from django.http import HttpResponse
 from django.middleware.csrf import CSRF_TOKEN_LENGTH, get_token
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.crypto import salted_hmac
 
-from . import generation
+from members.access import seconds_standing_holds
+
+from . import generation, member_version
 
 # Rendered where the CSRF token goes, stored in the cached page, and swapped
 # for the visitor's own token on every serve. As long as a real token, so a
@@ -18,53 +23,83 @@ NOTICE_COOKIE = "dismissed_notice"
 
 
 @dataclass
+class Member:
+    """A signed-in reader, as their session tells it before any database query."""
+
+    user_id: str
+    auth_hash: str  # proves the password has not changed since the page was rendered
+    version: str | None = None
+
+
+@dataclass
 class Miss:
-    """An anonymous request the cache could not answer, on its way to the view."""
+    """A request the cache could not answer, on its way to the view."""
 
     key: str
     generation: str | None
+    member: Member | None = None  # None: an anonymous reader
     opted_in: bool = False
 
+    def stamp(self):
+        """What a cached page must have been stored with to be served now."""
+        if self.member is None:
+            return (self.generation,)
+        return (self.generation, self.member.version, self.member.auth_hash)
 
-class AnonymousPageCacheMiddleware:
+
+class PageCacheMiddleware:
     """Sits after CsrfViewMiddleware, which sets the cookie for the token
     swapped in here, and before the middleware that work for a signed-in
-    visitor: a cached page skips them all."""
+    visitor: a cached page skips them all, and the database."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not is_anonymous_read(request):
+        if is_anonymous_read(request):
+            miss = Miss(key=page_key(request), generation=None)
+        elif member := signed_in_reader(request):
+            miss = Miss(key=page_key(request, member), generation=None, member=member)
+        else:
             return self.get_response(request)
-        key = page_key(request)
-        found = generation.cache().get_many([generation.KEY, key])
-        token, page = found.get(generation.KEY), found.get(key)
-        if token and page and page[0] == token:
-            _, content, headers = page
-            return with_visitor_csrf_token(request, HttpResponse(content, headers=headers))
-        request.page_cache = miss = Miss(key=key, generation=token)
+        keys = [generation.KEY, miss.key] + ([member_version.key(member.user_id)] if miss.member else [])
+        found = generation.cache().get_many(keys)
+        miss.generation = found.get(generation.KEY)
+        if miss.member:
+            miss.member.version = found.get(member_version.key(miss.member.user_id))
+        page = found.get(miss.key)
+        if page and all(miss.stamp()) and page[0] == miss.stamp():
+            _, content, headers, csp = page
+            response = HttpResponse(content, headers=headers)
+            if csp is not None:
+                response._csp_config = csp
+            return with_visitor_csrf_token(request, response)
+        request.page_cache = miss
         response = self.get_response(request)
         if not miss.opted_in:
             return response
-        # A copy of this page goes to every anonymous visitor: shared caches
-        # (proxies, CDNs) must not keep it, as it holds this visitor's CSRF
-        # token and members get their own page at the same address; and the
-        # browser must not reuse it once the visitor has a session cookie.
+        # Pages kept here hold this visitor's CSRF token and differ between
+        # visitors at the same address: shared caches (proxies, CDNs) must
+        # not keep them, and the browser must not reuse an anonymous one once
+        # the visitor has a session cookie.
         patch_cache_control(response, private=True)
         patch_vary_headers(response, ["Cookie"])
-        if miss.generation and is_the_same_for_every_anonymous_visitor(request, response):
-            page = (miss.generation, response.content, dict(response.items()))
-            generation.cache().set(key, page, settings.PAGE_CACHE_SECONDS)
+        seconds = seconds_to_keep(request, response, miss)
+        if seconds:
+            page = (miss.stamp(), response.content, dict(response.items()), getattr(response, "_csp_config", None))
+            generation.cache().set(miss.key, page, seconds)
         return with_visitor_csrf_token(request, response)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         miss = getattr(request, "page_cache", None)
-        if miss and getattr(view_func, "cache_for_anonymous", False):
+        audience = "cache_for_members" if miss and miss.member else "cache_for_anonymous"
+        if miss and getattr(view_func, audience, False):
             miss.opted_in = True
             # Taken before the view reads the database: a save during the
-            # render drops this generation, and the page is never served.
+            # render drops them, and the page is never served.
             miss.generation = miss.generation or generation.start()
+            if miss.member:
+                miss.member.version = miss.member.version or member_version.start(miss.member.user_id)
 
 
 def csrf_placeholder(request):
@@ -80,23 +115,40 @@ def is_anonymous_read(request):
     )
 
 
-def page_key(request):
+def signed_in_reader(request):
+    """The member a GET is for, from the session alone, when no messages wait to be shown."""
+    if request.method not in ("GET", "HEAD") or CookieStorage.cookie_name in request.COOKIES:
+        return None
+    session = request.session
+    user_id, auth_hash = session.get(SESSION_KEY), session.get(HASH_SESSION_KEY)
+    if not user_id or not auth_hash or SessionStorage.session_key in session:
+        return None
+    return Member(user_id=str(user_id), auth_hash=auth_hash)
+
+
+def page_key(request, member=None):
     dismissed = request.COOKIES.get(NOTICE_COOKIE, "")
     variant = dismissed if dismissed.isdigit() and len(dismissed) < 20 else ""
     address = request.build_absolute_uri()  # scheme and host too: feeds and the sitemap hold absolute links
-    return "page:" + hashlib.sha256(f"{address} {variant}".encode()).hexdigest()
+    if member is None:
+        return "page:" + hashlib.sha256(f"{address} {variant}".encode()).hexdigest()
+    # Signed with SECRET_KEY: rotating it forgets every member's pages, as it signs them out.
+    signed = salted_hmac("page_cache.member", f"{member.user_id} {address} {variant}", algorithm="sha256")
+    return f"member-page:{member.user_id}:{signed.hexdigest()}"
 
 
-def is_the_same_for_every_anonymous_visitor(request, response):
-    # A cookie (messages shown on the page, a session started) or a signed-in
-    # user means the page was made for this visitor.
-    return (
-        response.status_code == 200
-        and not response.streaming
-        and not response.cookies
-        and not request.session.modified
-        and not request.user.is_authenticated
-    )
+def seconds_to_keep(request, response, miss):
+    """How long this page may be served to the visitor it was made for; 0: not at all."""
+    if response.status_code != 200 or response.streaming or response.cookies or request.session.modified:
+        return 0  # a cookie (messages shown, a session started) means the page was made for this one request
+    if miss.member is None:
+        return 0 if request.user.is_authenticated else settings.PAGE_CACHE_SECONDS
+    user = request.user
+    # Staff pages carry editing links and MFA checks: rendered every time.
+    if not user.is_authenticated or str(user.pk) != miss.member.user_id or user.is_staff:
+        return 0
+    holds = seconds_standing_holds(user)
+    return min(settings.PAGE_CACHE_SECONDS, holds) if holds else settings.PAGE_CACHE_SECONDS
 
 
 def with_visitor_csrf_token(request, response):

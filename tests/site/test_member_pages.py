@@ -1,0 +1,189 @@
+"""A signed-in member gets their own copy of the pages they read again, with no
+query and no template: until anything they see changes (their subscription, a
+payment, their emails, their progress, the library), their access lapses by
+the clock, or their password changes. No copy ever reaches another member,
+staff, or a request that has messages to show."""
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from allauth.account.models import EmailAddress
+from django.contrib.auth import SESSION_KEY
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from courses import demo
+from members import billing
+from members.models import StripeCustomer, Subscription, Tier, Visibility
+from tests.anatomy import factories
+from tests.conftest import PASSWORD, make_user
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+QUINCUNX = "The quincunx release is held for ninety heartbeats."
+
+
+@pytest.fixture(autouse=True)
+def sessions_in_the_cache(settings):
+    # As in production (cached_db with REDIS_URL): reading the session costs no query.
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+
+
+@pytest.fixture
+def patron(db):
+    return Tier.objects.create(name="Patron", slug="patron", rank=2, monthly_price=1500, benefits="x")
+
+
+@pytest.fixture
+def lesson(db):
+    return demo.load().lessons.get()
+
+
+@pytest.fixture
+def locked(patron):
+    category = factories.category("Lower Extremity Muscles", slug="lower-extremity-muscles")
+    body = f"Everyone may read this opening.\n\n<!-- more -->\n\n{QUINCUNX}"
+    return factories.article(category, "Gluteus Quartus", body=body, visibility=Visibility.TIER, min_tier=patron)
+
+
+def signed_in(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+def read(client, url):
+    """(the page, how many SQL queries it cost)"""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return response.text, len(queries)
+
+
+def test_a_second_visit_costs_no_query_and_keeps_the_members_own_token(member, locked):
+    client = signed_in(member)
+    first, _ = read(client, locked.get_absolute_url())
+    second, queries = read(client, locked.get_absolute_url())
+    assert queries == 0
+    assert TOKEN.sub("", second) == TOKEN.sub("", first)
+    assert "Your account" in second
+    # The form on the served copy works: its token is this member's own.
+    token = TOKEN.search(second).group(1)
+    answer = client.post(reverse("anatomy:ask", args=[locked.pk]), {"csrfmiddlewaretoken": token})
+    assert answer.status_code != 403
+
+
+def test_another_member_never_gets_the_copy(member, locked, patron):
+    supporter = make_user("pat@test.example", first_name="Pat")
+    Subscription.objects.create(user=supporter, stripe_id="sub_pat", tier=patron, status="active")
+    theirs, _ = read(signed_in(supporter), locked.get_absolute_url())
+    assert QUINCUNX in theirs
+    mine, queries = read(signed_in(member), locked.get_absolute_url())
+    assert queries > 0
+    assert QUINCUNX not in mine
+
+
+def test_a_new_subscription_opens_the_locked_article_at_once(member, locked, patron):
+    client = signed_in(member)
+    assert QUINCUNX not in read(client, locked.get_absolute_url())[0]
+    assert QUINCUNX not in read(client, locked.get_absolute_url())[0]
+    Subscription.objects.create(user=member, stripe_id="sub_mia", tier=patron, status="active")
+    assert QUINCUNX in read(client, locked.get_absolute_url())[0]
+
+
+def test_a_payment_recorded_from_stripe_shows_on_the_account_page(member):
+    # record_payment writes with bulk_create, which sends no signal.
+    StripeCustomer.objects.create(user=member, stripe_id="cus_mia")
+    client = signed_in(member)
+    read(client, "/account/")
+    assert "Past payments" not in read(client, "/account/")[0]
+    invoice = {"id": "in_1", "status": "paid", "amount_paid": 1500, "currency": "usd", "customer": "cus_mia"}
+    billing.record_payment(invoice | {"created": int(timezone.now().timestamp())})
+    assert "Past payments" in read(client, "/account/")[0]
+
+
+def test_an_added_email_shows_on_the_account_page(member):
+    client = signed_in(member)
+    read(client, "/account/")
+    EmailAddress.objects.create(user=member, email="mia.two@test.example", verified=False)
+    assert "mia.two@test.example" in read(client, "/account/")[0]
+
+
+def test_progress_shows_on_the_lesson_page_after_watching(member, lesson):
+    client = signed_in(member)
+    url = lesson.get_absolute_url()
+    read(client, url)
+    assert "Not started" in read(client, url)[0]
+    token = client.cookies["csrftoken"].value
+    progress = reverse("courses:lesson_progress", args=[lesson.course.slug, lesson.slug])
+    data = {"ranges": [[0, 5]], "position": 5, "duration": lesson.duration_seconds}
+    client.post(progress, json.dumps(data), content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert "50% watched" in read(client, url)[0]
+
+
+def test_a_cancelled_subscription_stops_opening_the_article_when_its_period_ends(member, locked, patron):
+    ends = timezone.now() + timedelta(minutes=3)
+    Subscription.objects.create(
+        user=member, stripe_id="sub_mia", tier=patron, status="active", cancel_at_period_end=True,
+        current_period_end=ends,
+    )  # fmt: skip
+    client = signed_in(member)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert QUINCUNX in read(client, locked.get_absolute_url())[0]
+        assert read(client, locked.get_absolute_url())[1] == 0
+        clock.move_to(ends + timedelta(seconds=1))  # nothing saved: only the clock moved
+        assert QUINCUNX not in read(client, locked.get_absolute_url())[0]
+
+
+def test_a_password_changed_elsewhere_signs_out_a_session_with_a_copy(member):
+    stale = signed_in(member)
+    read(stale, "/account/")
+    assert read(stale, "/account/")[1] == 0
+    member.set_password("a-new-passphrase-for-mia")
+    member.save()
+    assert stale.get("/account/").status_code == 302  # to sign in: the copy is not served
+
+
+def test_a_copy_made_for_an_old_password_is_not_served_to_the_new_session(member):
+    old = signed_in(member)
+    read(old, "/account/")
+    member.set_password("a-new-passphrase-for-mia")
+    member.save()
+    fresh = signed_in(member)
+    read(fresh, "/account/")
+    assert read(fresh, "/account/")[1] == 0
+    assert old.get("/account/").status_code == 302
+
+
+def test_a_message_waiting_is_shown_not_the_copy(member, patron):
+    Subscription.objects.create(user=member, stripe_id="sub_mia", tier=patron, status="active")
+    client = signed_in(member)
+    read(client, "/account/")
+    assert read(client, "/account/")[1] == 0
+    token = client.cookies["csrftoken"].value
+    answer = client.post(reverse("members:join", args=[patron.slug]), HTTP_X_CSRFTOKEN=token)
+    assert answer.url == "/account/"
+    assert "You already support the site." in client.get("/account/").text
+
+
+def test_staff_get_no_copy(staff, locked):
+    client = signed_in(staff)
+    read(client, locked.get_absolute_url())
+    assert read(client, locked.get_absolute_url())[1] > 0
+
+
+def test_signing_out_and_in_as_someone_else_never_shows_the_first_members_page(member):
+    client = Client()
+    client.force_login(member)
+    client.get("/account/")
+    client.logout()
+    other = make_user("sol@test.example", first_name="Sol")
+    client.login(email=other.email, password=PASSWORD)
+    page = client.get("/account/").text
+    assert "sol@test.example" in page and "member@test.example" not in page
+    assert str(client.session[SESSION_KEY]) == str(other.pk)
