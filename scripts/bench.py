@@ -13,8 +13,12 @@ to a bare Django view measured in the same run.
 4. SQL queries per request, counted in this process with Django's test
    client against the same database: first request (cold cache) and steady
    state. Search timings in this process for a set of realistic queries.
-5. wrk (`--latency`) drives each page for --duration seconds, then signed
-   Stripe events go to the webhook from 8 threads, with some sent twice.
+5. wrk (`--latency`) drives each page for --duration seconds; a run whose
+   keep-alive connections all went to one worker is started again (see
+   run_wrk). Signed-in pages are measured twice: as they come (a page cache
+   may answer) and "rendered", each request with a query string of its own.
+   Then signed Stripe events go to the webhook from 8 threads, with some
+   sent twice.
 6. A table; gunicorn's memory (RSS, PSS and USS from /proc) after startup
    and after the run.
 
@@ -56,6 +60,19 @@ SEARCH_QUERIES = {
     "two words": "hip abduction",
     "phrase": '"trigger points"',
 }
+# Tries for a wrk run whose connections left a worker (nearly) idle, and seconds into a run when they are counted.
+BALANCE_TRIES = 6
+BALANCE_CHECK_AFTER = 1.0
+# wrk runs one thread (-t1), so one counter makes every URL unique.
+UNIQUE_QUERY_SCRIPT = """\
+-- Every request asks for the page with a query string of its own: no page cache can answer it.
+local counter = 0
+request = function()
+  counter = counter + 1
+  local separator = wrk.path:find("?", 1, true) and "&" or "?"
+  return wrk.format(nil, wrk.path .. separator .. "bench=" .. counter)
+end
+"""
 
 
 @dataclass
@@ -65,16 +82,23 @@ class Page:
     cookie: str = ""
     must_contain: str = ""  # proves a signed-in page really was served signed in
     must_not_contain: str = ""
+    unique_query: bool = False  # each request has a query string of its own, so a page cache always misses
     size: int = 0
     queries_first: int | None = None
     queries_steady: int | None = None
     result: dict = field(default_factory=dict)
     runs: list = field(default_factory=list)  # the bare view: req/s measured first and last
 
+    def url_for(self, request):
+        """The URL of one request: `url`, or for a unique-query page `url` with `bench=<request>` added."""
+        if not self.unique_query:
+            return self.url
+        return f"{self.url}{'&' if '?' in self.url else '?'}bench={request}"
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds of load per page (default 10)")
+    parser.add_argument("--duration", type=int, default=8, help="seconds of load per page (default 8)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--members", type=int, default=5_000)
@@ -123,11 +147,13 @@ def main():
                 check_pages(port, pages)
                 bare = Page("bare view", f"/bench/bare/{int(statistics.median(page.size for page in pages))}/")
                 check_pages(port, [bare])
+                script = Path(tmp) / "unique_query.lua"
+                script.write_text(UNIQUE_QUERY_SCRIPT)
                 # The yardstick runs first and again last (workers answer slower
                 # once they have grown); the higher figure is the one pages are held to.
                 for page in [bare, *pages, bare]:
                     print(f"  load: {page.name} ({args.duration} s)", flush=True)
-                    result = run_wrk(wrk, port, page, args.duration, args.connections)
+                    result = run_wrk(wrk, port, page, args.duration, args.connections, server.pid, script)
                     if page is bare and page.result:
                         bare.runs = [page.result["requests_per_s"], result["requests_per_s"]]
                         result = max(page.result, result, key=lambda run: run["requests_per_s"])
@@ -251,9 +277,22 @@ def pages_to_measure(args):
         Page("lesson (signed in)", f"{course}lessons/part-2/", cookie=student.email, must_contain="<video"),
         Page("account (signed in)", "/account/", cookie=supporter.email, must_contain=supporter.email),
     ]
+    # The same signed-in pages with every request a miss of any page cache: what rendering one costs.
+    pages = [variant for page in pages for variant in [page, *([rendered(page)] if page.cookie else [])]]
     for page in pages:
         page.queries_first, page.queries_steady = count_queries(page)
     return pages
+
+
+def rendered(page):
+    return Page(
+        f"{page.name}, rendered",
+        page.url,
+        cookie=page.cookie,
+        must_contain=page.must_contain,
+        must_not_contain=page.must_not_contain,
+        unique_query=True,
+    )
 
 
 def client_for(email):
@@ -275,9 +314,9 @@ def count_queries(page):
 
     client = client_for(page.cookie)
     counts = []
-    for _ in range(3):
+    for request in range(3):
         with CaptureQueriesContext(connection) as captured:
-            response = client.get(page.url)
+            response = client.get(page.url_for(request))
         if response.status_code != 200:
             raise SystemExit(f"{page.name} {page.url} answered {response.status_code} in process")
         counts.append(len(captured))
@@ -332,9 +371,11 @@ def count_webhook_queries(env):
 
 
 def sign_in(pages):
-    """Session cookies for the load generator, made in the shared session store."""
+    """Session cookies for the load generator, made in the shared session store,
+    and a CSRF cookie, which a browser sends back once a page has set it."""
     from django.conf import settings
     from django.test import Client
+    from django.utils.crypto import get_random_string
 
     from members.models import User
 
@@ -344,7 +385,8 @@ def sign_in(pages):
             client = Client(HTTP_HOST=HOST)
             client.force_login(User.objects.get(email=page.cookie))
             cookies[page.cookie] = (
-                f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+                f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}; "
+                f"{settings.CSRF_COOKIE_NAME}={get_random_string(32)}"
             )
         if page.cookie:
             page.cookie = cookies[page.cookie]
@@ -365,7 +407,7 @@ def fetch(port, url, cookie="", method="GET", body=None, headers=None):
 def check_pages(port, pages):
     """Each page answers 200 (not a redirect to sign in) and shows what it should."""
     for page in pages:
-        status, body = fetch(port, page.url, page.cookie)
+        status, body = fetch(port, page.url_for("check"), page.cookie)
         text = body.decode()
         if status != 200:
             raise SystemExit(f"{page.name} {page.url} answered {status}")
@@ -387,14 +429,70 @@ def find_wrk():
     raise SystemExit("make bench needs wrk, the HTTP load generator: install it (Debian/Ubuntu: apt-get install wrk).")
 
 
-def run_wrk(wrk, port, page, duration, connections):
+def run_wrk(wrk, port, page, duration, connections, master_pid, script):
+    """wrk's figures for one page, and how its connections were spread over the workers.
+
+    wrk opens its connections once and keeps them alive, and which worker
+    accepts each one is up to the kernel and the workers' race to accept: in
+    many runs most or all connections land on one worker, which saturates
+    while the other idles, and the page answers at about half speed. (Behind
+    nginx, which opens a connection per request, the workers share the load.)
+    So a run in which a worker holds less than a quarter of the connections a
+    second in is stopped and started again, up to BALANCE_TRIES times; the
+    last try is kept whatever its spread."""
     command = [wrk, "--latency", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s"]
     if page.cookie:
         command += ["-H", f"Cookie: {page.cookie}"]
-    output = subprocess.run(
-        [*command, f"http://{HOST}:{port}{page.url}"], capture_output=True, text=True, timeout=duration + 30, check=True
-    ).stdout
-    return parse_wrk(output)
+    if page.unique_query:
+        command += ["-s", str(script)]
+    command.append(f"http://{HOST}:{port}{page.url}")
+    for attempt in range(1, BALANCE_TRIES + 1):
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(min(BALANCE_CHECK_AFTER, duration / 3))
+        spread = connection_spread(port, worker_pids(master_pid))
+        # Each worker holds at least a quarter: with 7 of 8 on one, it saturates while the other waits on one client.
+        balanced = min(spread) >= max(1, sum(spread) // 4)
+        if balanced or attempt == BALANCE_TRIES:
+            break
+        process.kill()
+        process.communicate()
+        print(f"    connections per worker {spread_text(spread)}: lopsided, starting again", flush=True)
+    try:
+        output, errors = process.communicate(timeout=duration + 30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise SystemExit(f"wrk did not finish {page.name} in time") from None
+    if process.returncode:
+        raise SystemExit(f"wrk failed on {page.name}: {errors.strip()}")
+    verdict = "" if balanced else f"; could not be balanced in {BALANCE_TRIES} tries"
+    print(f"    connections per worker {spread_text(spread)}{verdict}", flush=True)
+    return parse_wrk(output) | {"connections_per_worker": spread, "tries": attempt, "balanced": balanced}
+
+
+def connection_spread(port, workers):
+    """How many established connections to `port` each worker process holds:
+    the connections' socket inodes from /proc/net/tcp, matched with the
+    sockets among each worker's open files."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port, state, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[3], fields[9]
+        if local_port == port and state == "01":  # ESTABLISHED, on the server's side
+            inodes.add(f"socket:[{inode}]")
+    spread = []
+    for pid in workers:
+        held = 0
+        for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                held += os.readlink(descriptor) in inodes
+            except OSError:  # closed since the listing
+                pass
+        spread.append(held)
+    return spread
+
+
+def spread_text(spread):
+    return "/".join(str(count) for count in spread)
 
 
 def parse_wrk(output):
@@ -422,8 +520,11 @@ def worker_memory(master_pid):
     preload_app, most of the code); PSS splits each shared page among its
     sharers, so the processes' PSS adds up to what they cost together; USS is
     what only that process holds, what ending it would free."""
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    return {"master": process_memory(master_pid), "workers": [process_memory(pid) for pid in children]}
+    return {"master": process_memory(master_pid), "workers": [process_memory(pid) for pid in worker_pids(master_pid)]}
+
+
+def worker_pids(master_pid):
+    return [int(pid) for pid in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()]
 
 
 def process_memory(pid):
@@ -542,24 +643,33 @@ def report(pages, bare, webhook, search, memory, env, elapsed):
     database = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
     print(f"\nResults ({database}, cache: {'Redis' if env['REDIS_URL'] else 'local memory'}; {elapsed:.0f} s in all)")
     if pages:
-        header = f"{'page':<29} {'size':>7} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
-        header += f" {'SQL 1st/steady':>14} {'ratio':>6}"
+        width = max(len(page.name) for page in pages)
+        header = f"{'page':<{width}} {'size':>7} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
+        header += f" {'SQL 1st/steady':>14} {'ratio':>6} {'workers':>8}"
         print(header)
         print("-" * len(header))
         ceiling = bare.result["requests_per_s"]
         for page in [*pages, bare]:
             result = page.result
             queries = "" if page.queries_first is None else f"{page.queries_first}/{page.queries_steady}"
+            spread = spread_text(result["connections_per_worker"]) + ("" if result["balanced"] else "!")
             print(
-                f"{page.name:<29} {page.size / 1024:>6.1f}K {result['requests_per_s']:>8.0f} "
+                f"{page.name:<{width}} {page.size / 1024:>6.1f}K {result['requests_per_s']:>8.0f} "
                 f"{result['p50_ms']:>7.1f} {result['p99_ms']:>7.1f} {result['errors']:>6} {queries:>14} "
-                f"{result['requests_per_s'] / ceiling:>6.2f}"
+                f"{result['requests_per_s'] / ceiling:>6.2f} {spread:>8}"
             )
         first, last = bare.runs
         print(
             f"(bare view: the median page size, {bare.size / 1024:.1f} KB, through the same middleware; "
             f"{first:.0f} req/s measured first, {last:.0f} last: the higher is the yardstick)"
         )
+        print(
+            "(workers: wrk's keep-alive connections held by each gunicorn worker a second into the run; "
+            f"a run that gave a worker less than a quarter was started again, up to {BALANCE_TRIES} tries)"
+        )
+        unbalanced = [page.name for page in [*pages, bare] if not page.result["balanced"]]
+        if unbalanced:
+            print(f"! lopsided in every try: {', '.join(unbalanced)}; read those rows as low")
     if webhook:
         print(
             f"\nStripe webhook (invoice.paid, 8 senders): {webhook['events_per_s']:.0f} events/s, "
