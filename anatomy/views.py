@@ -34,7 +34,8 @@ MAX_PATH = OldPath._meta.get_field("path").max_length  # a longer path names not
 @cache_for_anonymous
 @cache_for_members
 def home(request):
-    return render(request, "anatomy/home.html", fragments.cached(request, "home", home_lists))
+    context = fragments.cached(request, "home", home_lists) | {"standing": access.standing(request.user)}
+    return render(request, "anatomy/home.html", context)
 
 
 def home_lists():

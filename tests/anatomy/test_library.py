@@ -4,8 +4,10 @@ import json
 import re
 
 from anatomy.models import Article, Category
+from members.models import Subscription, Tier
 from tests.anatomy import factories
 from tests.anatomy.conftest import GLUTEUS_MEDIUS
+from tests.conftest import make_user
 
 
 def json_ld(html, kind):
@@ -190,6 +192,16 @@ def test_home_page_shows_featured_latest_updated_and_support(client, library):
     assert "Supraspinatus" in html
     assert "Become a supporter" in html
     assert 'aria-label="Site notice"' in html
+
+
+def test_a_supporter_is_thanked_on_the_home_page_not_asked_to_support(client, library):
+    friend = Tier.objects.create(name="Friend", slug="friend", rank=1, monthly_price=500, benefits="x")
+    supporter = make_user("pat@test.example")
+    Subscription.objects.create(user=supporter, stripe_id="sub_pat", tier=friend, status="active")
+    client.force_login(supporter)
+    html = client.get("/").text
+    assert "You support the site as Friend: thank you." in html
+    assert "Become a supporter" not in html
 
 
 def test_a_category_cannot_move_inside_itself(library):
