@@ -55,8 +55,8 @@ class ForgivingRedisCache(RedisCache):
         self._class = ReusedRedisCacheClient
         self._retry_at = None  # set while Redis is taken to be down
 
-    def _or(self, fallback, method, *args):
-        if self._retry_at is not None and time.monotonic() < self._retry_at:
+    def _or(self, fallback, method, *args, always_try=False):
+        if not always_try and self._retry_at is not None and time.monotonic() < self._retry_at:
             return fallback
         try:
             result = method(*args)
@@ -93,11 +93,14 @@ class ForgivingRedisCache(RedisCache):
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
         return self._or(False, super().touch, key, timeout, version)
 
+    # Deletes are tried even while Redis is taken to be down: one skipped
+    # after a brief timeout would leave a page cache token, and the pages
+    # stored under it, in Redis once it answers again.
     def delete(self, key, version=None):
-        return self._or(False, super().delete, key, version)
+        return self._or(False, super().delete, key, version, always_try=True)
 
     def delete_many(self, keys, version=None):
-        return self._or(None, super().delete_many, keys, version)
+        return self._or(None, super().delete_many, keys, version, always_try=True)
 
     def incr(self, key, delta=1, version=None):
         missing = object()

@@ -150,6 +150,10 @@ else:
 # member's rows refresh them at once; anything changed another way (a bulk
 # update, a renamed author) shows within this many seconds.
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 600)
+# Members' own copies decide who sees locked text, so they need a cache every
+# process shares: a refund handled by one worker must reach the copies held
+# for all of them. Local memory is one cache per process, hence Redis only.
+PAGE_CACHE_MEMBERS = envbool("PAGE_CACHE_MEMBERS", bool(REDIS_URL))
 
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [

@@ -1,8 +1,8 @@
 """A token per member that their own cached pages are stored with, beside the
 site's generation (generation.py). Saving or deleting the member, or any row
-that points at them (emails, subscriptions, payments, progress, enrolments,
-purchases, certificates, MFA keys), drops it, so a page kept for a member
-never outlives the rows it was rendered from.
+that points or pointed at them (emails, subscriptions, payments, progress,
+enrolments, purchases, certificates, MFA keys), drops it, so a page kept for
+a member never outlives the rows it was rendered from.
 
 Writes that send no signal (a queryset's update(), bulk_create()) must call
 `forget(user_id)` themselves.
@@ -11,10 +11,11 @@ Writes that send no signal (a queryset's update(), bulk_create()) must call
 import functools
 import uuid
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_init, post_save
 
 from .generation import cache
 
@@ -38,17 +39,23 @@ def forget(user_id):
     transaction.on_commit(lambda: cache().delete(key(user_id)))
 
 
+def remember_owners(sender, instance, **kwargs):
+    """A row moved to another member (staff can reassign an email address)
+    must drop the pages of the member it left too."""
+    # __dict__, not getattr: a deferred column must not cost a query.
+    instance._page_cache_owners = {value for name in user_columns(sender) if (value := instance.__dict__.get(name))}
+
+
 def member_rows_changed(sender, instance, **kwargs):
-    for user_id in owners(instance):
+    now = owners(instance)
+    for user_id in now | getattr(instance, "_page_cache_owners", set()):
         forget(user_id)
+    instance._page_cache_owners = now
 
 
 def owners(instance):
-    if isinstance(instance, get_user_model()):
-        yield instance.pk
-    for attname in user_columns(type(instance)):
-        if value := getattr(instance, attname):
-            yield value
+    found = {instance.pk} if isinstance(instance, get_user_model()) else set()
+    return found | {value for name in user_columns(type(instance)) if (value := getattr(instance, name))}
 
 
 @functools.cache
@@ -61,3 +68,7 @@ def user_columns(model):
 def connect():
     post_save.connect(member_rows_changed, dispatch_uid="page_cache_member_save")
     post_delete.connect(member_rows_changed, dispatch_uid="page_cache_member_delete")
+    # Only models that point at a member: every row loaded pays for this receiver.
+    for model in apps.get_models():
+        if user_columns(model):
+            post_init.connect(remember_owners, sender=model, dispatch_uid=f"page_cache_owners_{model._meta.label}")

@@ -16,8 +16,9 @@ from . import generation, member_version
 
 # Rendered where the CSRF token goes, stored in the cached page, and swapped
 # for the visitor's own token on every serve. As long as a real token, so a
-# Content-Length stays right.
-CSRF_PLACEHOLDER = "csrf-token-of-the-visitor-served-this-page".ljust(CSRF_TOKEN_LENGTH, "0")
+# Content-Length stays right; derived from SECRET_KEY, so a visitor cannot
+# type it into a search box and have their token echoed into the page.
+CSRF_PLACEHOLDER = salted_hmac("page_cache.csrf_placeholder", "", algorithm="sha256").hexdigest()[:CSRF_TOKEN_LENGTH]
 # Set by anatomy.views.dismiss_notice; the site notice hides when it names the current one.
 NOTICE_COOKIE = "dismissed_notice"
 
@@ -58,7 +59,7 @@ class PageCacheMiddleware:
     def __call__(self, request):
         if is_anonymous_read(request):
             miss = Miss(key=page_key(request), generation=None)
-        elif member := signed_in_reader(request):
+        elif settings.PAGE_CACHE_MEMBERS and (member := signed_in_reader(request)):
             miss = Miss(key=page_key(request, member), generation=None, member=member)
         else:
             return self.get_response(request)

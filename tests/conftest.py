@@ -36,6 +36,13 @@ def fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def member_page_copies(settings):
+    # Off without REDIS_URL, where each process has its own cache; on here,
+    # where one process serves the tests and its cache sees every write.
+    settings.PAGE_CACHE_MEMBERS = True
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Uploads, public and locked, go to a fresh folder for each test."""
     settings.MEDIA_ROOT = tmp_path / "media"

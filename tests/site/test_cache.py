@@ -77,3 +77,6 @@ def test_an_unreachable_redis_reads_as_a_miss_and_is_then_left_alone(closed_port
         with pytest.raises(ValueError):
             cache.incr("a")
     get_client.assert_not_called()  # within RETRY_AFTER of the failure Redis is not asked
+    with mock.patch.object(cache._cache, "get_client", side_effect=redis.ConnectionError) as get_client:
+        assert cache.delete("a") is False
+    get_client.assert_called()  # a delete is tried all the same: skipping it could leave a stale page token

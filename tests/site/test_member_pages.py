@@ -171,6 +171,27 @@ def test_a_message_waiting_is_shown_not_the_copy(member, patron):
     assert "You already support the site." in client.get("/account/").text
 
 
+def test_an_email_address_moved_to_another_member_locks_the_first_out(settings, member):
+    category = factories.category("Lower Extremity Muscles", slug="lower-extremity-muscles")
+    body = "Everyone may read this opening.\n\n<!-- more -->\n\nMembers hold the release for a minute."
+    article = factories.article(category, "Gluteus Quintus", body=body, visibility=Visibility.MEMBERS)
+    first = make_user("first@test.example", verified=False)
+    address = EmailAddress.objects.create(user=first, email="shared@test.example", verified=True)
+    client = signed_in(first)
+    assert "for a minute" in read(client, article.get_absolute_url())[0]
+    address = EmailAddress.objects.get(pk=address.pk)  # loaded afresh, as the staff pages do
+    address.user = member
+    address.save()
+    assert "for a minute" not in read(client, article.get_absolute_url())[0]
+
+
+def test_without_a_shared_cache_members_get_no_copies(settings, member, locked):
+    settings.PAGE_CACHE_MEMBERS = False  # the default without REDIS_URL
+    client = signed_in(member)
+    read(client, locked.get_absolute_url())
+    assert read(client, locked.get_absolute_url())[1] > 0
+
+
 def test_staff_get_no_copy(staff, locked):
     client = signed_in(staff)
     read(client, locked.get_absolute_url())
