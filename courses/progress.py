@@ -15,7 +15,7 @@ from django.utils import timezone
 from page_cache import generation, member_version
 
 from . import certificates
-from .models import Enrolment, Lesson, LessonProgress
+from .models import Certificate, Enrolment, Lesson, LessonProgress
 
 RESUME_NEAR_END = 1  # seconds: a student who stopped this close to the end starts again
 
@@ -101,3 +101,14 @@ def for_course(user, course):
     if not user.is_authenticated:
         return {}
     return {p.lesson_id: p for p in LessonProgress.objects.filter(user=user, lesson__course=course)}
+
+
+def courses_of(user):
+    """The member's courses, newest enrolment first, each with its current
+    certificate if one was issued: [(enrolment, certificate or None)]."""
+    issued = {
+        certificate.course_id: certificate
+        for certificate in Certificate.objects.filter(user=user, replaced_by=None).only("course_id", "code")
+    }
+    enrolments = Enrolment.objects.filter(user=user).select_related("course").order_by("-enrolled_at")
+    return [(enrolment, issued.get(enrolment.course_id)) for enrolment in enrolments]

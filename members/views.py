@@ -15,6 +15,7 @@ from django_ratelimit.decorators import ratelimit
 
 from anatomy import fragments
 from anatomy.rendering import render_markdown
+from courses import progress
 from page_cache import cache_for_anonymous, cache_for_members
 
 from . import access, account_deletion, billing, data_export, files, webhooks
@@ -35,6 +36,7 @@ def account(request):
             "standing": standing,
             "current": standing.subscription,
             "payments": Payment.objects.filter(user=request.user)[:24],
+            "courses": progress.courses_of(request.user),
             "has_billing": hasattr(request.user, "stripe_customer"),
             "offline_checkout": offline_checkout_enabled(),
         },

@@ -57,6 +57,17 @@ def issued(member, course):
     return Certificate.objects.get()
 
 
+def test_the_account_page_lists_the_members_courses_and_certificate(client, member, issued, course):
+    other = make_course(slug="second-course")
+    Enrolment.objects.create(user=member, course=other)
+    client.force_login(member)
+    page = client.get("/account/").text
+    courses = page[page.index('id="courses-heading"') :]
+    assert f"certificate {issued.code} issued" in courses
+    assert reverse("courses:certificate", args=[course.slug]) in courses
+    assert f'href="{other.get_absolute_url()}"' in courses and "in progress" in courses
+
+
 def pdf_of(response):
     assert response["Content-Type"] == "application/pdf"
     return PdfReader(io.BytesIO(b"".join(response) if response.streaming else response.content))

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from courses.models import Course, Enrolment
 from members.models import ExclusivePost, Payment, Subscription, Tier, Visibility
 from tests.anatomy.test_query_counts import tables, warm_queries
 
@@ -17,13 +18,15 @@ def patron(db):
     return Tier.objects.create(name="Patron", slug="patron", rank=2, monthly_price=1500, stripe_price_id="price_p")
 
 
-def test_the_account_page_costs_seven_queries_however_many_payments(client, member, patron, settings):
+def test_the_account_page_costs_nine_queries_however_many_payments_and_courses(client, member, patron, settings):
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
     subscription = Subscription.objects.create(user=member, stripe_id="sub_1", tier=patron, status="active")
     client.force_login(member)
     expected = [
         *STANDING,  # which also gives the current subscription and the past-due banner
         "mfa_authenticator",
+        "courses_certificate",
+        "courses_enrolment",
         "members_stripecustomer",
         "members_payment",
         "account_emailaddress",
@@ -34,6 +37,9 @@ def test_the_account_page_costs_seven_queries_however_many_payments(client, memb
             user=member, subscription=subscription, stripe_invoice_id=f"in_{number}", amount=1500, currency="usd",
             paid_at=timezone.now() - timedelta(days=30 * number),
         )  # fmt: skip
+    for number in range(5):
+        course = Course.objects.create(slug=f"course-{number}", title=f"Course {number}", ce_hours=1)
+        Enrolment.objects.create(user=member, course=course)
     assert tables(warm_queries(client, "/account/")) == expected
 
 
