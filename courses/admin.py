@@ -6,6 +6,7 @@ import io
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -436,6 +437,15 @@ class CertificateAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reissue with a new code (after correcting the member's name or the course)")
     def reissue(self, request, queryset):
+        if request.POST.get("confirmed") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Reissue these certificates?",
+                "opts": self.model._meta,
+                "certificates": queryset,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/courses/certificate/reissue_confirmation.html", context)
         for certificate in queryset:
             new = certificates.reissue(certificate)
             if new is None:

@@ -294,9 +294,13 @@ def test_staff_reissue_a_certificate_with_a_new_code(client, staff, member, issu
     member.save()
     TOTP.activate(staff, generate_totp_secret())
     client.force_login(staff)
-    response = client.post(
-        reverse("admin:courses_certificate_changelist"), {"action": "reissue", ACTION_CHECKBOX_NAME: [issued.pk]}
-    )
+    changelist = reverse("admin:courses_certificate_changelist")
+    # First the action asks: nothing changes until staff confirm.
+    asked = client.post(changelist, {"action": "reissue", ACTION_CHECKBOX_NAME: [issued.pk]})
+    assert asked.status_code == 200 and "Yes, reissue" in asked.text
+    assert f"{issued.code}: Mia Member" in asked.text
+    assert Certificate.objects.count() == 1
+    response = client.post(changelist, {"action": "reissue", "confirmed": "yes", ACTION_CHECKBOX_NAME: [issued.pk]})
     assert response.status_code == 302
 
     issued.refresh_from_db()
