@@ -23,7 +23,8 @@ PUBLIC_MAX_AGE = 60 * 60
 def illustration_file(request, name):
     illustration = owner(name)
     article = illustration.article if illustration else None
-    if not article or not (article.is_live() or request.user.is_staff) or not access.can_view(request.user, article):
+    readable = article and (article.is_live() or access.standing(request.user).is_staff)
+    if not readable or not access.can_view(request.user, article):
         raise Http404("No such file.")
     # A file of the illustration's storage, named `name`: the original or a rendition.
     response = files.serve(request, FieldFile(illustration, Illustration._meta.get_field("image"), name))

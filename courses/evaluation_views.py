@@ -9,6 +9,8 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from members import access as members_access
+
 from . import certificates, evaluations, posttest
 from .forms import EvaluationForm, PostTestForm, initial_from
 from .models import Certificate, Course
@@ -143,7 +145,9 @@ def certificate(request, slug):
 def certificate_pdf(request, code):
     """The PDF, for its owner and staff only; anyone else gets the 404 an unknown code gets."""
     issued = get_object_or_404(Certificate, code=certificates.normalise_code(code))
-    if not request.user.is_authenticated or not (request.user.pk == issued.user_id or request.user.is_staff):
+    if not request.user.is_authenticated or not (
+        request.user.pk == issued.user_id or members_access.standing(request.user).is_staff
+    ):
         raise Http404("No such certificate.")
     response = HttpResponse(certificates.render_pdf(issued), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="certificate-{issued.code}.pdf"'

@@ -3,13 +3,15 @@ hold locked content asks this module, so the rule lives in one place.
 
 Content has a visibility: public, members (signed in with a verified email),
 or a tier and every tier ranked above it. A member's tier comes from their
-subscriptions as we last fetched them from Stripe.
+subscriptions as we last fetched them from Stripe. Staff see everything, once
+they have set up two-factor authentication, as the staff pages require.
 """
 
 import math
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.utils import is_mfa_enabled
 from django.db.models import Q
 from django.utils import timezone
 
@@ -37,7 +39,7 @@ class Standing:
 
     is_member: bool  # signed in with a verified email
     tier: Tier | None  # the highest tier they support now
-    is_staff: bool = False
+    is_staff: bool = False  # staff with two-factor authentication set up
     subscription: Subscription | None = None  # the newest one that grants access now
     past_due: Subscription | None = None  # a payment failed: the site asks for a new card
 
@@ -62,7 +64,9 @@ def standing(user):
         cached = Standing(
             is_member=verified,
             tier=best if verified else None,
-            is_staff=user.is_staff,
+            # As on the staff pages: staff rights only once two-factor authentication is set up,
+            # so a stolen staff password alone opens no locked content.
+            is_staff=user.is_staff and is_mfa_enabled(user),
             subscription=granting[0] if granting else None,
             past_due=past_due(user),
         )

@@ -2,6 +2,7 @@ import os
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import caches
 from django.test import override_settings
 from playwright.sync_api import sync_playwright
@@ -63,6 +64,12 @@ def unverified_member(db):
 @pytest.fixture
 def staff(db):
     return make_user("staff@test.example", is_staff=True, is_superuser=True, first_name="Sol")
+
+
+def with_mfa(user):
+    """Staff rights (staff pages, locked content) need two-factor authentication set up."""
+    TOTP.activate(user, generate_totp_secret())
+    return user
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from anatomy.illustration_files import PUBLIC_MAX_AGE
 from anatomy.models import Illustration
 from members.models import Subscription, Tier, Visibility
 from tests.anatomy import factories
-from tests.conftest import make_user
+from tests.conftest import make_user, with_mfa
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +92,7 @@ def test_a_locked_articles_illustration_answers_404_to_visitors_and_members_with
 
 @pytest.mark.parametrize("who", ["supporter", "staff"])
 def test_an_entitled_supporter_and_staff_get_each_file_with_its_content_type(client, locked, patron, staff, who):
-    client.force_login(supporter_of(patron) if who == "supporter" else staff)
+    client.force_login(supporter_of(patron) if who == "supporter" else with_mfa(staff))
     for url in file_urls(locked):
         response = client.get(url)
         assert response.status_code == 200, url
@@ -115,6 +115,8 @@ def test_a_drafts_illustration_is_for_staff_only(client, hips, member, staff):
     client.force_login(member)
     assert client.get(draft.image.url).status_code == 404
     client.force_login(staff)
+    assert client.get(draft.image.url).status_code == 404  # not until two-factor authentication is set up
+    client.force_login(with_mfa(staff))
     response = client.get(draft.image.url)
     assert response.status_code == 200
     assert "private" in response["Cache-Control"]

@@ -22,7 +22,7 @@ from members.models import Subscription, Tier, User, Visibility
 from tests.anatomy import factories
 from tests.anatomy.conftest import GLUTEUS_MEDIUS
 from tests.anatomy.test_query_counts import GLUTEAL, grow_library_to, queries_for
-from tests.conftest import make_user
+from tests.conftest import make_user, with_mfa
 
 # Each locked article hides one distinctive word in its body, a section
 # heading, its muscle facts and its illustration; searching for any of them
@@ -124,7 +124,7 @@ def sign_in(client, tiers, who):
         "Friend supporter": lambda: supporter("friend@test.example", tiers["friend"]),
         "Patron supporter": lambda: supporter("patron@test.example", tiers["patron"]),
         "Champion supporter": lambda: supporter("champion@test.example", tiers["champion"]),
-        "staff": lambda: make_user("editor@test.example", is_staff=True),
+        "staff": lambda: with_mfa(make_user("editor@test.example", is_staff=True)),
     }[who]()
     if user:
         client.force_login(user)

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 
 from courses import certificates, evaluations, posttest
 from courses.models import Certificate, Enrolment
-from tests.conftest import make_user
+from tests.conftest import make_user, with_mfa
 from tests.courses.evaluation_data import add_evaluation, add_test, complete, make_course
 
 PROVIDER = "Bodywork Anatomy Continuing Education"
@@ -231,6 +231,8 @@ def test_only_the_owner_and_staff_may_download_it(client, member, staff, issued)
     client.force_login(make_user("other@test.example"))
     assert client.get(url).status_code == 404
     client.force_login(staff)
+    assert client.get(url).status_code == 404  # staff rights need two-factor authentication
+    client.force_login(with_mfa(staff))
     assert client.get(url).status_code == 200
     client.force_login(member)
     assert client.get(url).status_code == 200

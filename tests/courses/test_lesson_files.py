@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from courses.models import Course
-from tests.conftest import make_user
+from tests.conftest import make_user, with_mfa
 from tests.courses.conftest import VIDEO_BYTES, buy, make_course, support
 
 SIZE = len(VIDEO_BYTES)
@@ -164,7 +164,7 @@ def test_an_announced_course_is_for_staff_only_and_a_closed_one_for_its_students
     course = make_course("later-course", state=Course.State.ANNOUNCED)
     client.force_login(member)
     assert_no_files(client, course)
-    client.force_login(staff)
+    client.force_login(with_mfa(staff))
     assert_files(client, course)
 
     course.state = Course.State.OPEN

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from reportlab.pdfgen import canvas
 
 from members.models import ExclusivePost, PostFile, Subscription, Tier, Visibility
-from tests.conftest import make_user
+from tests.conftest import make_user, with_mfa
 
 SECRET_BODY = "The secret treatment sequence: compress, then release in extension."
 
@@ -96,7 +96,7 @@ def test_the_tier_and_above_read_the_post_and_download_its_file(client, post, ti
 
 
 def test_staff_see_every_post(client, post, staff):
-    client.force_login(staff)
+    client.force_login(with_mfa(staff))
     assert SECRET_BODY in client.get(post.get_absolute_url()).text
 
 
