@@ -22,5 +22,6 @@ class Command(BaseCommand):
         for role, email, password in sign_ins:
             self.stdout.write(f"  {role:<13} {email:<24} password: {password}")
         self.stdout.write(
-            "  The staff pages ask the editor to set up two-factor authentication first (any authenticator app)."
+            "  The staff pages ask the editor to set up two-factor authentication first (any authenticator app);\n"
+            "  until then the editor reads the site as a member, without the locked content."
         )
