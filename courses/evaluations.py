@@ -113,18 +113,18 @@ DEMO_EVALUATION = [
 ]
 
 DEMO_TEST = [
-    # (question, [(choice, correct)])
+    # (question, [(choice, correct)]); the right answers sit in different places, so guessing the first one fails.
     (
         "What does the intake set out to find?",
         [
-            ("What the client came for, in their words", True),
             ("Which technique you will use", False),
+            ("What the client came for, in their words", True),
             ("How long the client can stay", False),
         ],
     ),
     (
         "When do you agree on expectations with the client?",
-        [("Before you touch", True), ("Halfway through the session", False), ("At the next booking", False)],
+        [("Halfway through the session", False), ("At the next booking", False), ("Before you touch", True)],
     ),
     (
         "In the worked plan for a seizing hamstring, where do you look first?",

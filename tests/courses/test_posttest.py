@@ -4,7 +4,11 @@ correct choices and the course's pass mark, with a limited number of attempts.""
 import pytest
 from django.urls import reverse
 
-from courses import models  # as a module: pytest would take TestAttempt, TestChoice for test classes
+from courses import (
+    demo,
+    models,  # as a module: pytest would take TestAttempt, TestChoice for test classes
+    posttest,
+)
 from tests.courses.evaluation_data import add_test, attempt_post, complete, make_course
 
 
@@ -125,3 +129,12 @@ def test_a_course_without_a_post_test_has_no_test_page(client, member, course):
     complete(member, course)
     client.force_login(member)
     assert client.get(url(course)).status_code == 404
+
+
+def test_picking_the_first_answer_everywhere_fails_the_demo_post_test(member):
+    demo_course = demo.load()
+    complete(member, demo_course)
+    shown = posttest.questions(demo_course)
+    first_choices = {str(question.pk): [question.choices.all()[0].pk] for question in shown}  # as listed on the page
+    attempt = posttest.take(user=member, course=demo_course, questions=shown, answers=first_choices)
+    assert not attempt.passed
