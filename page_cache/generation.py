@@ -71,10 +71,15 @@ def seconds_to_next_publication():
 
 
 def forget_pages():
-    cache().delete(KEY)
-    # Again once the transaction commits: a page rendered from the old rows
-    # while it was still open must not outlive it.
-    transaction.on_commit(lambda: cache().delete(KEY))
+    drop(KEY)
+
+
+def drop(token_key):
+    """Deletes a token pages are stored under, now and again once the
+    transaction commits: a page rendered from the old rows while it was
+    still open must not outlive it."""
+    cache().delete(token_key)
+    transaction.on_commit(lambda: cache().delete(token_key))
 
 
 def public_content_changed(sender, instance, action="post_", **kwargs):

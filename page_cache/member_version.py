@@ -14,10 +14,9 @@ import uuid
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models.signals import post_delete, post_init, post_save
 
-from .generation import cache
+from .generation import cache, drop
 
 
 def key(user_id):
@@ -33,10 +32,7 @@ def start(user_id):
 
 
 def forget(user_id):
-    cache().delete(key(user_id))
-    # Again once the transaction commits: a page rendered from the old rows
-    # while it was still open must not outlive it.
-    transaction.on_commit(lambda: cache().delete(key(user_id)))
+    drop(key(user_id))
 
 
 def remember_owners(sender, instance, **kwargs):

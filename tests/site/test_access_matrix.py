@@ -47,6 +47,7 @@ MEMBERS = ("member", *TIERS, *STAFF, "staff_no_mfa")  # signed in with a verifie
 FRIEND_UP = ("friend", "patron", "champion", *STAFF)
 PATRON_UP = ("patron", "champion", *STAFF)
 CHAMPION_UP = ("champion", *STAFF)
+POST_READERS = [("members", MEMBERS), ("friend", FRIEND_UP), ("patron", PATRON_UP), ("champion", CHAMPION_UP)]
 SIGNED_IN = tuple(role for role in ROLES if role != "anonymous")
 
 # Not URL patterns of the URLconf: WhiteNoise serves these before any view.
@@ -146,12 +147,7 @@ ROWS = [
     Row("members:posts", "/posts/", answers(200), shows=POST_SECRETS["patron"], to=()),
     *[
         Row("members:post", f"/posts/{level}-post/", answers(200), shows=POST_SECRETS[level], to=readers)
-        for level, readers in [
-            ("members", MEMBERS),
-            ("friend", FRIEND_UP),
-            ("patron", PATRON_UP),
-            ("champion", CHAMPION_UP),
-        ]
+        for level, readers in POST_READERS
     ],  # fmt: skip
     *[
         Row(
@@ -161,12 +157,7 @@ ROWS = [
             shows="%PDF",
             to=readers,
         )
-        for level, readers in [
-            ("members", MEMBERS),
-            ("friend", FRIEND_UP),
-            ("patron", PATRON_UP),
-            ("champion", CHAMPION_UP),
-        ]
+        for level, readers in POST_READERS
     ],  # fmt: skip
     Row("members:post_file", "/posts/friend-post/files/{file_champion}/", answers(404)),  # one post's file via another
     Row("members:post", "/posts/unpublished-post/", answers(404)),
