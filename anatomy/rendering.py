@@ -6,6 +6,7 @@ muscles become links to their articles (the first mention of each), except
 inside existing links and headings.
 """
 
+import functools
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import markdown
 import nh3
 from django.core.cache import cache
+from django.urls import reverse
 from markdown.inlinepatterns import InlineProcessor
 
 ALLOWED_TAGS = {
@@ -33,12 +35,10 @@ class MuscleMention(InlineProcessor):
     ANCESTOR_EXCLUDES = ("a", "h1", "h2", "h3", "h4", "h5", "h6")
 
     def __init__(self, links, own_name):
-        names = sorted((name for name in links if name != own_name), key=len, reverse=True)
-        pattern = r"\b(" + "|".join(re.escape(name) for name in names) + r")\b" if names else r"(?!x)x"
-        super().__init__(pattern)
-        self.compiled_re = re.compile(pattern, re.IGNORECASE | re.DOTALL | re.UNICODE)
+        super().__init__(r"(?!x)x")  # replaced: Markdown would compile the long pattern again, case-sensitively
+        self.compiled_re = mention_pattern(tuple(links))
         self.links = links
-        self.linked = set()
+        self.linked = {own_name}  # an article does not link to itself
 
     def handleMatch(self, m, data):  # noqa: N802 (Markdown's API)
         name = m.group(1).lower()
@@ -50,14 +50,42 @@ class MuscleMention(InlineProcessor):
         return element, m.start(0), m.end(0)
 
 
+@functools.lru_cache(maxsize=1)
+def mention_pattern(names):
+    """One pattern for every article until a muscle is added or renamed. Made
+    per article, each a slightly different one, it took about 90 ms to compile
+    and re's cache kept up to 512 of them: hundreds of MB per worker."""
+    trie = {}
+    for name in names:
+        node = trie
+        for character in name:
+            node = node.setdefault(character, {})
+        node[""] = {}  # a name ends here
+    return re.compile(r"\b(" + (_alternatives(trie) or r"(?!x)x") + r")\b", re.IGNORECASE | re.DOTALL | re.UNICODE)
+
+
+def _alternatives(node):
+    """The names below a trie node as one regex with shared prefixes written once,
+    so matching tries a few characters at each place, not a thousand names.
+    Longer names come first: "gluteus medius" wins over "gluteus"."""
+    branches = [re.escape(character) + _alternatives(child) for character, child in node.items() if character]
+    if not branches:
+        return ""
+    group = branches[0] if len(branches) == 1 and len(branches[0]) == 1 else "(?:" + "|".join(branches) + ")"
+    return group + "?" if "" in node else group
+
+
 def muscle_links():
     """{muscle name: URL} of every live muscle article, cached until one changes."""
     links = cache.get(LINK_INDEX_KEY)
     if links is None:
         from .models import MuscleFacts
 
-        rows = MuscleFacts.objects.filter(article__in=_live_articles()).select_related("article__category")
-        links = {facts.muscle_name.lower(): facts.article.get_absolute_url() for facts in rows}
+        # Names and paths only: whole articles with their bodies left a worker 25 MB larger for good.
+        rows = MuscleFacts.objects.filter(article__in=_live_articles()).values_list(
+            "muscle_name", "article__category__path", "article__slug"
+        )
+        links = {name.lower(): reverse("anatomy:page", args=[f"{path}/{slug}"]) for name, path, slug in rows}
         cache.set(LINK_INDEX_KEY, links, 60 * 60)
     return links
 
