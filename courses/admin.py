@@ -206,9 +206,18 @@ class PurchaseAdmin(admin.ModelAdmin):
     list_display = ["user", "course", "amount", "currency", "paid_at", "refunded"]
     list_filter = ["course", "refunded"]
     list_select_related = ["user", "course"]
-    search_fields = ["user__email", "stripe_session_id"]
-    # Refunds are made in Stripe; ticking "refunded" here closes the course to the buyer.
-    readonly_fields = ["user", "course", "stripe_session_id", "amount", "currency", "paid_at"]
+    search_fields = ["user__email", "stripe_session_id", "stripe_payment_intent_id"]
+    # Refunds are made in Stripe, whose webhook ticks "refunded" after a full refund or a dispute; ticking it
+    # here by hand closes the course to the buyer too (needed for purchases recorded without their PaymentIntent).
+    readonly_fields = [
+        "user",
+        "course",
+        "stripe_session_id",
+        "stripe_payment_intent_id",
+        "amount",
+        "currency",
+        "paid_at",
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -128,10 +128,14 @@ class Purchase(models.Model):
     )
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="purchases")
     stripe_session_id = models.CharField(max_length=100, unique=True)
+    # How a refund or dispute (they name the charge's PaymentIntent) finds the purchase; unset on older ones.
+    stripe_payment_intent_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     amount = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)
     paid_at = models.DateTimeField()
-    refunded = models.BooleanField(default=False)
+    refunded = models.BooleanField(
+        default=False, help_text="Refunded in full or disputed: the course is closed to the buyer."
+    )
 
     def __str__(self):
         return f"{self.user or 'A former member'} bought {self.course}"

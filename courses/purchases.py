@@ -4,11 +4,15 @@ Whatever tells us a Checkout Session was paid (the student's return from
 Checkout, or the checkout.session.completed event) we ask Stripe for the
 session and record one Purchase per session: its id is unique, so late or
 repeated news records nothing twice.
+
+A full refund or a dispute of the payment (the webhook hands us the charge)
+marks the Purchase refunded, which closes the course to its buyer.
 """
 
 import logging
 
 import stripe
+from django.db import transaction
 from django.utils import timezone
 
 from members import billing
@@ -75,7 +79,34 @@ def record_session(session_id):
             "amount": session.get("amount_total") or course.price or 0,
             "currency": session.get("currency") or course.currency,
             "paid_at": timezone.now(),
+            "stripe_payment_intent_id": billing.stripe_id(session.get("payment_intent")) or None,
         },
     )
     access.enrol(purchase.user, purchase.course)
+    return purchase
+
+
+def revoke_for_charge(charge, *, disputed=False):
+    """A full refund or a dispute of a course purchase closes the course to
+    its buyer, who is told once; a partial refund changes nothing. Their
+    enrolment, progress and certificates stay: access.entitled refuses them
+    first, also in a closed course. Returns the Purchase, or None."""
+    full_refund = (charge.get("amount_refunded") or 0) >= (charge.get("amount") or 0) > 0
+    if not (full_refund or disputed):
+        return None
+    intent_id = billing.stripe_id(charge.get("payment_intent"))
+    with transaction.atomic():
+        # The row's lock makes a refund and a dispute arriving together send one email.
+        found = Purchase.objects.select_for_update(of=("self",)).select_related("user", "course")
+        purchase = found.filter(stripe_payment_intent_id=intent_id).first() if intent_id else None
+        if purchase is None:
+            # Purchases recorded before their PaymentIntent was stored can't be matched (staff can tick "refunded").
+            log.info("Charge %s (%s) matches no course purchase", charge["id"], intent_id)
+            return None
+        user = purchase.user  # None once the account is deleted
+        had_access = user is not None and access.can_watch(user, purchase.course)
+        purchase.refunded = True
+        purchase.save(update_fields=["refunded"])  # its post_save drops the buyer's cached pages
+        if had_access and not access.can_watch(user, purchase.course):
+            billing.notify(user, "course_access_ended", course=purchase.course, disputed=disputed)
     return purchase

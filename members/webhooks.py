@@ -11,6 +11,8 @@
 4. The event is only a trigger: handlers fetch the subscription (or charge,
    or a course's Checkout Session) from Stripe and apply its current state
    (see billing.sync_subscription and courses.purchases.record_session).
+   A refunded or disputed charge paid a supporter's invoice or a course:
+   billing.revoke_for_charge and courses.purchases.revoke_for_charge.
 """
 
 import json
@@ -54,12 +56,18 @@ def invoice_payment_failed(invoice):
 
 def charge_refunded(charge):
     fresh = billing.client().v1.charges.retrieve(charge["id"]).to_dict()
-    billing.revoke_for_charge(fresh)
+    revoke_for_charge(fresh)
 
 
 def dispute_created(dispute):
     fresh = billing.client().v1.charges.retrieve(billing.stripe_id(dispute["charge"])).to_dict()
-    billing.revoke_for_charge(fresh, disputed=True)
+    revoke_for_charge(fresh, disputed=True)
+
+
+def revoke_for_charge(charge, *, disputed=False):
+    """A charge paid either a supporter's invoice or a course."""
+    if billing.revoke_for_charge(charge, disputed=disputed) is None:
+        purchases.revoke_for_charge(charge, disputed=disputed)
 
 
 HANDLERS = {
