@@ -5,7 +5,12 @@ A course lets in one of: members (signed in with a verified email) for free;
 supporters of a tier and above (members.access decides the tier); or whoever
 bought it (a Purchase that was not refunded). Staff see everything, in any
 state. An announced course cannot be watched yet; a closed one takes no new
-students, while those who enrolled before keep watching.
+students, while those who enrolled before keep watching as long as its rule
+still lets them in.
+
+The evaluation, post-test and certificate follow can_watch too: a student
+whose purchase was refunded, or whose support lapsed, earns no new
+certificate until they are let in again; one issued before stays valid.
 """
 
 from members import access as members_access
@@ -14,8 +19,10 @@ from members.models import Visibility
 from .models import Course, Enrolment, Purchase
 
 
-def entitled(user, course):
-    """Does the course's access rule let this visitor in, whatever its state?"""
+def entitled(user, course, *, bought=None):
+    """Does the course's access rule let this visitor in, whatever its state?
+    `bought`: whether they hold a purchase of it that was not refunded, when
+    the caller has read that already (a list of courses, in one query)."""
     who = members_access.standing(user)
     if who.is_staff:
         return True
@@ -23,7 +30,7 @@ def entitled(user, course):
         return who.is_member
     if course.access == Course.Access.TIER:
         return members_access.allows(who, Visibility.TIER, course.min_tier)
-    return has_bought(user, course)
+    return has_bought(user, course) if bought is None else bought
 
 
 def has_bought(user, course):
@@ -34,17 +41,25 @@ def is_enrolled(user, course):
     return user.is_authenticated and Enrolment.objects.filter(user=user, course=course).exists()
 
 
+def no_longer_open(user, course):
+    """Has the course closed to this student since they enrolled (their
+    purchase was refunded, their support lapsed)?"""
+    return not can_watch(user, course) and is_enrolled(user, course)
+
+
 def can_enrol(user, course):
     return user.is_authenticated and course.state == Course.State.OPEN and entitled(user, course)
 
 
-def can_watch(user, course):
-    """May this visitor watch the lessons and open their files?"""
+def can_watch(user, course, *, enrolled=None, bought=None):
+    """May this visitor watch the lessons and open their files, and so finish
+    the course with its evaluation, post-test and certificate? `enrolled` and
+    `bought`, when the caller knows them already, spare their queries."""
     if members_access.standing(user).is_staff:
         return True
-    if course.state == Course.State.ANNOUNCED or not entitled(user, course):
+    if course.state == Course.State.ANNOUNCED or not entitled(user, course, bought=bought):
         return False
-    return course.state == Course.State.OPEN or is_enrolled(user, course)
+    return course.state == Course.State.OPEN or (is_enrolled(user, course) if enrolled is None else enrolled)
 
 
 def enrol(user, course):
@@ -59,18 +74,25 @@ def enrol(user, course):
 
 def way_in(user, course):
     """Why this visitor cannot watch, as the next step the course page offers:
-    "announced", "closed", "sign_in", "confirm_email", "support" or "buy";
+    "announced", "closed" (to new students), "sign_in", "confirm_email",
+    "support", "buy" or "refunded" (their purchase was refunded or disputed);
     None when they can watch."""
     if can_watch(user, course):
         return None
-    if course.state != Course.State.OPEN:
+    if course.state == Course.State.ANNOUNCED or (
+        course.state == Course.State.CLOSED and not is_enrolled(user, course)
+    ):
         return course.state
-    who = members_access.standing(user)
+    # Open, or closed to new students but not to this one: the access rule keeps them out.
     if not user.is_authenticated:
         return "sign_in"
-    if not who.is_member:
+    if not members_access.standing(user).is_member:
         return "confirm_email"
-    return "buy" if course.access == Course.Access.PURCHASE else "support"
+    if course.access != Course.Access.PURCHASE:
+        return "support"
+    if Purchase.objects.filter(user=user, course=course, refunded=True).exists():
+        return "refunded"
+    return "buy" if course.state == Course.State.OPEN else "closed"
 
 
 def requirement(course):

@@ -3,8 +3,10 @@ printed fields frozen, reissuing it, and drawing the PDF.
 
 A certificate is earned when the student completed the course, submitted
 its evaluation (if staff built one) and passed its post-test (if it has
-one). issue_if_earned() is called after each of those steps, so the
-certificate appears as soon as the last one is done, whichever it is.
+one), while they may still watch it (a refunded purchase or a lapsed
+support earns none; access.can_watch). issue_if_earned() is called after
+each of those steps, so the certificate appears as soon as the last one is
+done, whichever it is. One issued stays valid, whatever happens to access.
 
 Each certificate carries a short, unguessable code; anyone holding it can
 confirm the certificate on its public verification page, which the PDF's QR
@@ -18,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import access
 from .models import Certificate, Enrolment, Evaluation, TestAttempt
 
 # Crockford's base32: no I, L, O or U, so a code read aloud or typed is unambiguous.
@@ -58,16 +61,16 @@ def missing_steps(user, course):
 
 
 def issue_if_earned(user, course):
-    """Issues the student's certificate once every step is done; returns it
-    (or the one issued before), or None while a step is missing. Safe to call
-    any number of times."""
+    """Issues the student's certificate once every step is done and the
+    course is still open to them; returns it (or the one issued before), or
+    None while a step or their access is missing. Safe to call any number of times."""
     with transaction.atomic():
         # The enrolment's lock keeps two steps finishing at once from issuing two certificates.
         enrolment = Enrolment.objects.select_for_update().filter(user=user, course=course).first()
         if enrolment is None:
             return None
         existing = current(user, course)
-        if existing or missing_steps(user, course):
+        if existing or not access.can_watch(user, course) or missing_steps(user, course):
             return existing
         completed_on = timezone.localdate(enrolment.completed_at)
         return _create(user=user, course=course, **printed_fields(user, course, completed_on))

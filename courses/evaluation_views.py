@@ -1,5 +1,11 @@
 """After the lessons: the evaluation, the post-test, the student's
-certificate page and PDF, and the public page that verifies a certificate."""
+certificate page and PDF, and the public page that verifies a certificate.
+
+The steps to a certificate are for students who may watch the course
+(access.can_watch). One it has closed to since they enrolled is told why and
+the way back in; a certificate they earned before stays theirs to download,
+and valid for anyone. Visitors who never enrolled are told that the steps
+open after the lessons."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,11 +17,27 @@ from django_ratelimit.decorators import ratelimit
 
 from members import access as members_access
 
-from . import certificates, evaluations, posttest
+from . import access, certificates, evaluations, posttest
 from .forms import EvaluationForm, PostTestForm, initial_from
 from .models import Certificate, Course
 
 RATE_LIMITED = "You have sent this form several times in a short time. Please wait a minute and try again."
+
+
+def step_closed(request, course, step):
+    """The answer at a step after the lessons to a student the course has
+    closed to (say, their purchase was refunded): why, and the way back in."""
+    context = {"course": course, "step": step, "certificate": certificates.current(request.user, course)}
+    return render(request, "courses/closed_to_you.html", context | way_in_context(request.user, course), status=403)
+
+
+def way_in_context(user, course):
+    """What courses/includes/way_in.html needs."""
+    return {
+        "way_in": access.way_in(user, course),
+        "requirement": access.requirement(course),
+        "standing": members_access.standing(user),
+    }
 
 
 @login_required
@@ -26,6 +48,8 @@ def evaluation(request, slug):
     questions = evaluations.questions(course)
     if not questions:
         raise Http404("This course has no evaluation.")
+    if access.no_longer_open(request.user, course):
+        return step_closed(request, course, "The evaluation")
     mine = evaluations.find(request.user, course)
     state = evaluations.state(request.user, course, mine)
     context = {"course": course, "state": state, "evaluation": mine}
@@ -64,6 +88,8 @@ def post_test(request, slug):
     questions = posttest.questions(course)
     if not questions:
         raise Http404("This course has no post-test.")
+    if access.no_longer_open(request.user, course):
+        return step_closed(request, course, "The post-test")
     tries = posttest.attempts(request.user, course)
     context = {
         "course": course,
@@ -98,6 +124,8 @@ def post_test(request, slug):
 def test_result(request, slug):
     """The result of the student's latest attempt at the post-test."""
     course = get_object_or_404(Course, slug=slug)
+    if access.no_longer_open(request.user, course):
+        return step_closed(request, course, "The post-test")
     tries = posttest.attempts(request.user, course)
     if not tries:
         return redirect("courses:test", slug=course.slug)
@@ -120,6 +148,13 @@ def certificate(request, slug):
     """The student's way to the certificate: each step, done or not, and the PDF once it is issued."""
     course = get_object_or_404(Course, slug=slug)
     user = request.user
+    if access.no_longer_open(user, course):
+        issued = certificates.current(user, course)
+        if issued is None:
+            return step_closed(request, course, "The certificate")
+        # Earned before the course closed to them: still theirs, without the steps that lead to a new one.
+        context = {"course": course, "certificate": issued, "verification_url": certificates.verification_url(issued)}
+        return render(request, "courses/certificate.html", context | way_in_context(user, course))
     # Issue one earned before this code existed, or whose last step was done elsewhere.
     issued = certificates.issue_if_earned(user, course)
     mine = evaluations.find(user, course)

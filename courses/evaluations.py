@@ -1,9 +1,10 @@
 """The course evaluation: who may submit it, when it can still be corrected,
 and storing the answers.
 
-A student submits it once, after completing the course (Enrolment.completed_at).
-For a day after that they may open it again, pre-filled, and correct it; then
-it is closed. A course whose staff built no evaluation questions needs none.
+A student submits it once, after completing the course (Enrolment.completed_at)
+and while they may still watch it (access.can_watch). For a day after that
+they may open it again, pre-filled, and correct it; then it is closed. A
+course whose staff built no evaluation questions needs none.
 """
 
 from datetime import timedelta
@@ -11,7 +12,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import certificates
+from . import access, certificates
 from .models import Enrolment, Evaluation, EvaluationAnswer, EvaluationChoice, EvaluationQuestion, TestChoice
 
 CORRECTION_WINDOW = timedelta(days=1)
@@ -63,11 +64,14 @@ def state(user, course, evaluation=None, now=None):
 def submit(*, user, course, answers):
     """Stores (or corrects) the student's evaluation from {question: value}
     (EvaluationForm.answers()); returns it. Raises EvaluationRefused when the
-    course is not completed or the evaluation is closed: nothing is stored."""
+    course is not completed or no longer open to the student, or the
+    evaluation is closed: nothing is stored."""
     with transaction.atomic():
         enrolment = Enrolment.objects.select_for_update().filter(user=user, course=course).first()
         if enrolment is None or enrolment.completed_at is None:
             raise EvaluationRefused("The evaluation opens once you have completed every lesson of the course.")
+        if not access.can_watch(user, course):
+            raise EvaluationRefused("This course is no longer open to you, so neither is its evaluation.")
         evaluation, created = Evaluation.objects.get_or_create(user=user, course=course)
         if not created and timezone.now() >= correctable_until(evaluation):
             raise EvaluationRefused("Your evaluation was submitted more than a day ago and can no longer be changed.")

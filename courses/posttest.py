@@ -1,12 +1,13 @@
 """The optional post-test: a course with test questions asks its students to
 pass it (course.pass_mark percent) before the certificate, after completing
-the course, in at most course.max_test_attempts attempts. A question counts
-as right when exactly its correct choices were picked.
+the course and while they may still watch it (access.can_watch), in at most
+course.max_test_attempts attempts. A question counts as right when exactly
+its correct choices were picked.
 """
 
 from django.db import transaction
 
-from . import certificates
+from . import access, certificates
 from .models import Enrolment, TestAttempt
 
 
@@ -47,8 +48,8 @@ def grade(questions, answers):
 
 def take(*, user, course, questions, answers):
     """Records an attempt from {question id: [choice ids]} and returns it.
-    Raises TestRefused before the course is complete, after a pass, or when
-    no attempts are left."""
+    Raises TestRefused before the course is complete, once it is no longer
+    open to the student, after a pass, or when no attempts are left."""
     if not questions:
         raise TestRefused("This course has no post-test.")
     with transaction.atomic():
@@ -57,6 +58,8 @@ def take(*, user, course, questions, answers):
         enrolment = Enrolment.objects.select_for_update().filter(user=user, course=course).first()
         if enrolment is None or enrolment.completed_at is None:
             raise TestRefused("The post-test opens once you have completed every lesson of the course.")
+        if not access.can_watch(user, course):
+            raise TestRefused("This course is no longer open to you, so neither is its post-test.")
         earlier = list(TestAttempt.objects.filter(user=user, course=course))
         if any(attempt.passed for attempt in earlier):
             raise TestRefused("You have already passed the post-test.")

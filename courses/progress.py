@@ -10,11 +10,12 @@ when every lesson with an uploaded video is.
 """
 
 from django.db import transaction
+from django.db.models import Count, FilteredRelation, Q
 from django.utils import timezone
 
 from page_cache import generation, member_version
 
-from . import certificates
+from . import access, certificates
 from .models import Certificate, Enrolment, Lesson, LessonProgress
 
 RESUME_NEAR_END = 1  # seconds: a student who stopped this close to the end starts again
@@ -105,10 +106,30 @@ def for_course(user, course):
 
 def courses_of(user):
     """The member's courses, newest enrolment first, each with its current
-    certificate if one was issued: [(enrolment, certificate or None)]."""
+    certificate if one was issued and whether it is still open to them (a
+    refund closes it): [(enrolment, certificate or None, watching)]. Two
+    queries, however many courses."""
     issued = {
         certificate.course_id: certificate
         for certificate in Certificate.objects.filter(user=user, replaced_by=None).only("course_id", "code")
     }
-    enrolments = Enrolment.objects.filter(user=user).select_related("course").order_by("-enrolled_at")
-    return [(enrolment, issued.get(enrolment.course_id)) for enrolment in enrolments]
+    enrolments = (
+        Enrolment.objects.filter(user=user)
+        .select_related("course__min_tier")
+        # Their purchases that still stand, joined in this same query: a refund closes a bought course.
+        .annotate(
+            live_purchase=FilteredRelation(
+                "course__purchases", condition=Q(course__purchases__user=user, course__purchases__refunded=False)
+            )
+        )
+        .annotate(live_purchases=Count("live_purchase"))
+        .order_by("-enrolled_at")
+    )
+    return [
+        (
+            enrolment,
+            issued.get(enrolment.course_id),
+            access.can_watch(user, enrolment.course, enrolled=True, bought=enrolment.live_purchases > 0),
+        )
+        for enrolment in enrolments
+    ]

@@ -1,17 +1,22 @@
 """Courses for the tests: the demo course (its real 10-second WebM, captions,
-chapters and handout), and small courses for each access rule."""
+chapters and handout), small courses for each access rule, and a buyer with
+a course for sale, bought through the Checkout stand-in and localstripe."""
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from django.utils import timezone
 
 from courses import demo
 from courses.models import Course, Handout, Lesson, Purchase
 from members.models import Subscription, Tier
+from tests.conftest import make_user
 from tests.members.conftest import localstripe, stripe_settings  # noqa: F401 (fixtures for the purchase tests)
+from tests.stripe_recorder import StripeRecorder
 
 VIDEO_BYTES = (demo.MEDIA / "framing-a-session.webm").read_bytes()
 
@@ -79,3 +84,32 @@ def buy(user, course, *, refunded=False):
         paid_at=timezone.now(),
         refunded=refunded,
     )
+
+
+@pytest.fixture
+def recorder(stripe_settings, localstripe):  # noqa: F811 (fixtures imported above)
+    """Stripe as the purchase tests see it: Checkout answered here, the rest by localstripe."""
+    recorder = StripeRecorder(upstream=localstripe).start()
+    stripe_settings.STRIPE_API_BASE = recorder.url
+    stripe_settings.STRIPE_OFFLINE_CHECKOUT = False
+    yield recorder
+    recorder.stop()
+
+
+@pytest.fixture
+def buyer(db):
+    """A verified member with an email no other test gives localstripe (it keeps state across tests)."""
+    return make_user(f"buyer-{uuid.uuid4().hex[:8]}@test.example", first_name="Bea", last_name="Buyer")
+
+
+@pytest.fixture
+def paid_course(db):
+    return make_course("paid-course", access=Course.Access.PURCHASE, price=4900, stripe_price_id="price_course_49")
+
+
+def start(client, user, course):
+    """`user` presses Buy; returns the Checkout Session id."""
+    client.force_login(user)
+    response = client.post(reverse("courses:buy", args=[course.slug]))
+    assert response.status_code == 302
+    return response["Location"].rsplit("/", 1)[1]

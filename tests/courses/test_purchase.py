@@ -4,7 +4,6 @@ through to localstripe; the webhook payloads are signed as Stripe signs them."""
 
 import uuid
 
-import pytest
 from django.urls import reverse
 
 from courses import access
@@ -12,36 +11,8 @@ from courses.models import Course, Purchase
 from members.models import StripeCustomer
 from tests import stripe_harness
 from tests.conftest import make_user
-from tests.courses.conftest import make_course
-from tests.stripe_recorder import CHECKOUT, StripeRecorder
-
-
-@pytest.fixture
-def recorder(stripe_settings, localstripe):
-    recorder = StripeRecorder(upstream=localstripe).start()
-    stripe_settings.STRIPE_API_BASE = recorder.url
-    stripe_settings.STRIPE_OFFLINE_CHECKOUT = False
-    yield recorder
-    recorder.stop()
-
-
-@pytest.fixture
-def buyer(db):
-    """A verified member with an email no other test gives localstripe (it keeps state across tests)."""
-    return make_user(f"buyer-{uuid.uuid4().hex[:8]}@test.example", first_name="Bea", last_name="Buyer")
-
-
-@pytest.fixture
-def paid_course(db):
-    return make_course("paid-course", access=Course.Access.PURCHASE, price=4900, stripe_price_id="price_course_49")
-
-
-def start(client, user, course):
-    """`user` presses Buy; returns the Checkout Session id."""
-    client.force_login(user)
-    response = client.post(reverse("courses:buy", args=[course.slug]))
-    assert response.status_code == 302
-    return response["Location"].rsplit("/", 1)[1]
+from tests.courses.conftest import make_course, start
+from tests.stripe_recorder import CHECKOUT
 
 
 def deliver_completed(client, session):

@@ -1,5 +1,7 @@
 """A refunded or disputed course purchase closes the course to its buyer,
-from Stripe's webhook. The course is bought through the Checkout stand-in
+from Stripe's webhook: its lessons, and the steps to a new certificate (as
+for a supporter whose support lapsed), while a certificate earned before
+stays valid. The course is bought through the Checkout stand-in
 (tests/stripe_recorder.py) and paid with a real PaymentIntent in localstripe,
 which also makes the refunds; the events are signed as Stripe signs them."""
 
@@ -8,12 +10,19 @@ import logging
 import pytest
 from django.urls import reverse
 
-from courses import access
-from courses.models import Course, Enrolment, Purchase
+from courses import (
+    access,
+    certificates,
+    evaluations,
+    models,
+    posttest,
+)  # TestAttempt through the module: pytest would take it for a test class
+from courses.models import Certificate, Course, Enrolment, Evaluation, Purchase
 from members import billing
 from members.models import StripeCustomer
 from tests import stripe_harness
-from tests.courses.test_purchase import buyer, paid_course, recorder, start  # noqa: F401 (fixtures)
+from tests.courses.conftest import make_course, start, support
+from tests.courses.evaluation_data import add_evaluation, add_test, attempt_post, evaluation_post
 
 ENDED = "Your access to Paid Course has ended"
 
@@ -66,6 +75,18 @@ def dispute(charge_id):
     }
 
 
+def finish_lessons(client, course):
+    """The student's player reports the course's only lesson watched to the end."""
+    url = reverse("courses:lesson_progress", args=[course.slug, "only-lesson"])
+    report = {"ranges": [[0, 10]], "position": 10, "duration": 10}
+    assert client.post(url, report, content_type="application/json").json()["complete"]
+
+
+def courses_on_account_page(client):
+    page = client.get(reverse("members:account")).text
+    return page[page.index('id="courses-heading"') : page.index('id="signin-heading"')]
+
+
 def watches(client, course):
     """Does the lesson page play the video for the signed-in student?"""
     page = client.get(reverse("courses:lesson", args=[course.slug, "only-lesson"]))
@@ -75,7 +96,7 @@ def watches(client, course):
 
 
 @pytest.fixture
-def paying(client, buyer, paid_course, recorder):  # noqa: F811 (fixtures imported above)
+def paying(client, buyer, paid_course, recorder):
     """The buyer has paid for the course and is watching it; yields the charge id."""
     charge_id = buy_and_pay(client, buyer, paid_course, recorder)
     assert watches(client, paid_course)
@@ -83,7 +104,7 @@ def paying(client, buyer, paid_course, recorder):  # noqa: F811 (fixtures import
     return charge_id
 
 
-def test_a_full_refund_closes_the_course_and_offers_it_again(client, buyer, paid_course, paying, mailoutbox):  # noqa: F811
+def test_a_full_refund_closes_the_course_and_offers_it_again(client, buyer, paid_course, paying, mailoutbox):
     deliver(client, "charge.refunded", refund(paying, 4900))
 
     assert not watches(client, paid_course)
@@ -99,7 +120,7 @@ def test_a_full_refund_closes_the_course_and_offers_it_again(client, buyer, paid
     assert Enrolment.objects.filter(user=buyer, course=paid_course).exists()  # its history stays, without access
 
 
-def test_a_partial_refund_keeps_the_course_until_the_rest_is_refunded(client, paid_course, paying, mailoutbox):  # noqa: F811
+def test_a_partial_refund_keeps_the_course_until_the_rest_is_refunded(client, paid_course, paying, mailoutbox):
     deliver(client, "charge.refunded", refund(paying, 1000))
     assert watches(client, paid_course)
     assert not Purchase.objects.get().refunded
@@ -110,7 +131,7 @@ def test_a_partial_refund_keeps_the_course_until_the_rest_is_refunded(client, pa
     assert [mail.subject for mail in mailoutbox] == [ENDED]
 
 
-def test_a_dispute_closes_the_course(client, paid_course, paying, mailoutbox):  # noqa: F811
+def test_a_dispute_closes_the_course(client, paid_course, paying, mailoutbox):
     deliver(client, "charge.dispute.created", dispute(paying))
     assert not watches(client, paid_course)
     assert "Buy this course" in client.get(paid_course.get_absolute_url()).text
@@ -118,7 +139,7 @@ def test_a_dispute_closes_the_course(client, paid_course, paying, mailoutbox):  
     assert "Your payment for Paid Course was disputed" in mail.body
 
 
-def test_news_of_the_same_refund_again_changes_nothing(client, paid_course, paying, mailoutbox):  # noqa: F811
+def test_news_of_the_same_refund_again_changes_nothing(client, paid_course, paying, mailoutbox):
     payload = deliver(client, "charge.refunded", refund(paying, 4900))
     for _ in range(2):  # the same event resent
         response = client.post(
@@ -135,17 +156,21 @@ def test_news_of_the_same_refund_again_changes_nothing(client, paid_course, payi
     assert [mail.subject for mail in mailoutbox] == [ENDED]
 
 
-def test_a_refunded_student_is_refused_in_a_closed_course_they_were_enrolled_in(client, paid_course, paying):  # noqa: F811
+def test_a_refunded_student_is_refused_in_a_closed_course_they_were_enrolled_in(client, paid_course, paying):
     paid_course.state = Course.State.CLOSED
     paid_course.save()
     assert watches(client, paid_course)  # enrolled before it closed
 
     deliver(client, "charge.refunded", refund(paying, 4900))
     assert not watches(client, paid_course)
-    assert "This course is closed" in client.get(paid_course.get_absolute_url()).text
+    page = client.get(paid_course.get_absolute_url()).text
+    assert "This course is no longer open to you" in page
+    assert "Your payment for it was refunded or disputed" in page
+    assert "The course is closed to new students, so it cannot be bought again." in page
+    assert "keep watching" not in page and "Buy this course" not in page
 
 
-def test_a_refund_that_matches_no_purchase_changes_nothing(client, buyer, paid_course, paying, mailoutbox, caplog):  # noqa: F811
+def test_a_refund_that_matches_no_purchase_changes_nothing(client, buyer, paid_course, paying, mailoutbox, caplog):
     # A purchase recorded before its PaymentIntent was stored cannot be found from the charge.
     Purchase.objects.update(stripe_payment_intent_id=None)
     with caplog.at_level(logging.INFO, logger="courses.purchases"):
@@ -154,3 +179,89 @@ def test_a_refund_that_matches_no_purchase_changes_nothing(client, buyer, paid_c
     assert access.can_watch(buyer, paid_course)
     assert not Purchase.objects.get().refunded
     assert not mailoutbox
+
+
+def test_a_refunded_student_earns_no_new_certificate_until_they_buy_again(client, buyer, paid_course, recorder, paying):
+    questions = add_evaluation(paid_course)
+    test = add_test(paid_course, questions=1)
+    finish_lessons(client, paid_course)
+    evaluation_url = reverse("courses:evaluation", args=[paid_course.slug])
+    client.post(evaluation_url, evaluation_post(questions))
+    assert Evaluation.objects.filter(user=buyer).exists()
+
+    deliver(client, "charge.refunded", refund(paying, 4900))
+
+    test_url = reverse("courses:test", args=[paid_course.slug])
+    certificate_url = reverse("courses:certificate", args=[paid_course.slug])
+    for url in [evaluation_url, test_url, reverse("courses:test_result", args=[paid_course.slug]), certificate_url]:
+        page = client.get(url)
+        assert page.status_code == 403, url
+        assert "its lessons are closed to you now" in page.text
+        assert "Your payment for it was refunded or disputed" in page.text
+        assert "Buy this course" in page.text
+        assert f'<a href="{paid_course.get_absolute_url()}">Back to the course page</a>' in page.text
+        assert f'action="{url}"' not in page.text
+    assert client.post(test_url, attempt_post(test, right=1)).status_code == 403
+    assert client.post(evaluation_url, evaluation_post(questions, text="Corrected")).status_code == 403
+    assert not models.TestAttempt.objects.exists()
+    assert not Evaluation.objects.get().answers.filter(text="Corrected").exists()
+    courses = courses_on_account_page(client)
+    assert "no longer open to you" in courses
+    assert certificate_url not in courses  # no next steps offered
+
+    # A refund that lands while a step is under way: the steps ask again themselves.
+    with pytest.raises(posttest.TestRefused, match="no longer open to you"):
+        posttest.take(user=buyer, course=paid_course, questions=test, answers={})
+    with pytest.raises(evaluations.EvaluationRefused, match="no longer open to you"):
+        evaluations.submit(user=buyer, course=paid_course, answers={})
+    models.TestAttempt.objects.create(user=buyer, course=paid_course, answers={}, score=100, passed=True)
+    assert certificates.issue_if_earned(buyer, paid_course) is None
+    assert client.get(certificate_url).status_code == 403
+    assert not Certificate.objects.exists()
+
+    buy_and_pay(client, buyer, paid_course, recorder)  # the way back in
+    assert "Download your certificate" in client.get(certificate_url).text
+    assert Certificate.objects.get().user == buyer
+
+
+def test_a_certificate_earned_before_the_refund_stays_valid(client, buyer, paid_course, paying):
+    finish_lessons(client, paid_course)  # no evaluation or post-test: the certificate is issued now
+    certificate = Certificate.objects.get(user=buyer)
+
+    deliver(client, "charge.refunded", refund(paying, 4900))
+
+    page = client.get(reverse("courses:certificate", args=[paid_course.slug])).text
+    pdf_url = reverse("courses:certificate_pdf", args=[certificate.code])
+    assert f'href="{pdf_url}"' in page and certificate.code in page
+    assert "This course is no longer open to you" in page
+    assert 'id="steps-heading"' not in page
+    assert client.get(pdf_url)["Content-Type"] == "application/pdf"
+    courses = courses_on_account_page(client)
+    assert (
+        f"no longer open to you (the course page says why); your certificate {certificate.code} stays valid" in courses
+    )
+    client.logout()
+    verified = client.get(reverse("courses:verify", args=[certificate.code])).text
+    assert "This is a valid certificate of completion" in verified
+
+
+def test_a_supporter_whose_support_lapsed_is_refused_as_a_refunded_buyer_is(client, buyer, tier_patron):
+    course = make_course("patrons-course", access=Course.Access.TIER, min_tier=tier_patron)
+    questions = add_evaluation(course)
+    subscription = support(buyer, "patron")
+    client.force_login(buyer)
+    finish_lessons(client, course)
+    course.state = Course.State.CLOSED
+    course.save()
+    subscription.status = "canceled"
+    subscription.save()
+
+    page = client.get(reverse("courses:evaluation", args=[course.slug]))
+    assert page.status_code == 403
+    assert "Supporters of the <strong>Patron</strong> tier and above can watch this course." in page.text
+    assert "you enrolled before it closed: support the site at that tier again to carry on" in page.text
+    assert "Become a supporter" in page.text
+    assert client.post(reverse("courses:evaluation", args=[course.slug]), evaluation_post(questions)).status_code == 403
+    assert client.get(reverse("courses:certificate", args=[course.slug])).status_code == 403
+    assert not Evaluation.objects.exists() and not Certificate.objects.exists()
+    assert "no longer open to you" in courses_on_account_page(client)

@@ -5,6 +5,7 @@ import csv
 import io
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -35,7 +36,10 @@ def staff_client(client, staff):
 
 def student(n, **names):
     # No password: hashing one per student would make the 30-student tests slow.
-    return User.objects.create(email=f"student{n}@test.example", **names)
+    user = User.objects.create(email=f"student{n}@test.example", **names)
+    # A member (verified email), as the free course and so its evaluation ask.
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
 
 
 def evaluate(user, course, questions, *, scale, single, multiple=(), text=""):
