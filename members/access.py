@@ -9,11 +9,15 @@ they have set up two-factor authentication, as the staff pages require.
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+
+from page_cache import member_version
 
 from .models import Subscription, Tier, Visibility
 
@@ -42,6 +46,9 @@ class Standing:
     is_staff: bool = False  # staff with two-factor authentication set up
     subscription: Subscription | None = None  # the newest one that grants access now
     past_due: Subscription | None = None  # a payment failed: the site asks for a new card
+    # When this stops being true with no row changed: a cancelled subscription
+    # lapses at its period's end, a past-due one when its grace ends. None: until something is saved.
+    holds_until: datetime | None = None
 
     @property
     def rank(self):
@@ -52,66 +59,61 @@ ANONYMOUS = Standing(is_member=False, tier=None)
 
 
 def standing(user):
-    """The visitor's standing; cached on the user object for the request."""
+    """The visitor's standing; cached on the user object for the request and,
+    with member page copies on (shared Redis), kept for the member until one
+    of their rows or the tiers change (page_cache.member_version.kept)."""
     if not user or not user.is_authenticated:
         return ANONYMOUS
     cached = getattr(user, "_access_standing", None)
     if cached is None:
-        verified = EmailAddress.objects.filter(user=user, verified=True).exists()
-        subscriptions = live_subscriptions(user)
-        granting = [sub for sub in subscriptions if subscription_grants_access(sub)]
-        best = max((sub.tier for sub in granting if sub.tier), key=lambda tier: tier.rank, default=None)
-        cached = Standing(
-            is_member=verified,
-            tier=best if verified else None,
-            # As on the staff pages: staff rights only once two-factor authentication is set up,
-            # so a stolen staff password alone opens no locked content.
-            is_staff=user.is_staff and is_mfa_enabled(user),
-            subscription=granting[0] if granting else None,
-            past_due=past_due(user),
-        )
+        if settings.PAGE_CACHE_MEMBERS:
+            cached = member_version.kept(user.pk, "standing", lambda: work_out(user), seconds_holding)
+        else:
+            cached = work_out(user)
         user._access_standing = cached
     return cached
 
 
-def live_subscriptions(user):
-    """The member's subscriptions that may grant access, newest first; one
-    query per request, shared by the standing and the past-due banner."""
-    if not hasattr(user, "_access_subscriptions"):
-        user._access_subscriptions = list(
-            Subscription.objects.filter(user=user, status__in=GRANTING_STATUSES, revoked_at=None).select_related("tier")
-        )
-    return user._access_subscriptions
-
-
-def seconds_standing_holds(user, now=None):
-    """For how many seconds the standing worked out now stays true with no
-    change to any row: a cancelled subscription lapses at its period's end,
-    a past-due one when its grace ends. None: until something is saved."""
-    if not user.is_authenticated:
-        return None
+def work_out(user, now=None):
     now = now or timezone.now()
+    verified = EmailAddress.objects.filter(user=user, verified=True).exists()
+    subscriptions = list(
+        Subscription.objects.filter(user=user, status__in=GRANTING_STATUSES, revoked_at=None).select_related("tier")
+    )
+    granting = [sub for sub in subscriptions if subscription_grants_access(sub, now)]
+    best = max((sub.tier for sub in granting if sub.tier), key=lambda tier: tier.rank, default=None)
     ends = [
         moment
-        for sub in live_subscriptions(user)
+        for sub in subscriptions
         for moment in (sub.current_period_end if sub.cancel_at_period_end else None, sub.grace_ends_at)
         if moment and moment > now
     ]
-    return max(1, math.ceil((min(ends) - now).total_seconds())) if ends else None
+    return Standing(
+        is_member=verified,
+        tier=best if verified else None,
+        # As on the staff pages: staff rights only once two-factor authentication is set up,
+        # so a stolen staff password alone opens no locked content.
+        is_staff=user.is_staff and is_mfa_enabled(user),
+        subscription=granting[0] if granting else None,
+        past_due=next((sub for sub in subscriptions if sub.status == "past_due"), None),
+        holds_until=min(ends, default=None),
+    )
 
 
-def past_due(user):
-    """The subscription whose last payment failed, if any: the site asks for a new card."""
-    if not user.is_authenticated:
+def seconds_holding(who, now=None):
+    """For how many seconds a standing worked out earlier stays true with no
+    change to any row; None: until something is saved."""
+    if who.holds_until is None:
         return None
-    return next((sub for sub in live_subscriptions(user) if sub.status == "past_due"), None)
+    return max(1, math.ceil((who.holds_until - (now or timezone.now())).total_seconds()))
 
 
 def forget(user):
-    """Call after a member's subscriptions change within a request."""
-    for name in ("_access_standing", "_access_subscriptions"):
-        if hasattr(user, name):
-            delattr(user, name)
+    """Call after a member's subscriptions change by a write that sends no
+    signal, or within a request that has asked for their standing already."""
+    if hasattr(user, "_access_standing"):
+        del user._access_standing
+    member_version.forget(user.pk)
 
 
 def can_view(user, item):

@@ -2,7 +2,8 @@
 site's generation (generation.py). Saving or deleting the member, or any row
 that points or pointed at them (emails, subscriptions, payments, progress,
 enrolments, purchases, certificates, MFA keys), drops it, so a page kept for
-a member never outlives the rows it was rendered from.
+a member never outlives the rows it was rendered from. `kept` holds other
+things worked out for one member under the same token (their standing).
 
 Writes that send no signal (a queryset's update(), bulk_create()) must call
 `forget(user_id)` themselves.
@@ -16,11 +17,30 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_init, post_save
 
+from . import generation
 from .generation import cache, drop
 
 
 def key(user_id):
     return f"member-version:{user_id}"
+
+
+def kept(user_id, name, build, seconds=lambda value: None):
+    """`build()` worked out for one member, kept while neither their rows nor
+    the public content change, and at most `seconds(value)` (None: no limit
+    but PAGE_CACHE_SECONDS). One cache round trip when it is kept."""
+    item = f"member-item:{user_id}:{name}"
+    found = cache().get_many([generation.KEY, key(user_id), item])
+    stamp = (found.get(generation.KEY), found.get(key(user_id)))
+    if all(stamp) and (stored := found.get(item)) and stored[0] == stamp:
+        return stored[1]
+    # Taken before build() reads the database: a save meanwhile drops them, and what it built is never used.
+    stamp = (stamp[0] or generation.start(), stamp[1] or start(user_id))
+    value = build()
+    limit = seconds(value)
+    if all(stamp) and limit != 0:
+        cache().set(item, (stamp, value), min(settings.PAGE_CACHE_SECONDS, limit or settings.PAGE_CACHE_SECONDS))
+    return value
 
 
 def start(user_id):

@@ -10,7 +10,7 @@ from django.middleware.csrf import CSRF_TOKEN_LENGTH, get_token
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.crypto import salted_hmac
 
-from members.access import seconds_standing_holds
+from members.access import seconds_holding, standing
 
 from . import generation, member_version
 
@@ -148,7 +148,7 @@ def seconds_to_keep(request, response, miss):
     # Staff pages carry editing links and MFA checks: rendered every time.
     if not user.is_authenticated or str(user.pk) != miss.member.user_id or user.is_staff:
         return 0
-    holds = seconds_standing_holds(user)
+    holds = seconds_holding(standing(user))
     return min(settings.PAGE_CACHE_SECONDS, holds) if holds else settings.PAGE_CACHE_SECONDS
 
 

@@ -140,6 +140,33 @@ def test_a_cancelled_subscription_stops_opening_the_article_when_its_period_ends
         assert QUINCUNX not in read(client, locked.get_absolute_url())[0]
 
 
+def test_a_first_visit_to_another_page_does_not_work_out_the_standing_again(member, locked, patron):
+    Subscription.objects.create(user=member, stripe_id="sub_mia", tier=patron, status="active")
+    other = factories.article(locked.category, "Gluteus Quintus", body=locked.body, visibility=Visibility.TIER,
+                              min_tier=patron)  # fmt: skip
+    client = signed_in(member)
+    read(client, locked.get_absolute_url())
+    with CaptureQueriesContext(connection) as queries:
+        assert QUINCUNX in client.get(other.get_absolute_url()).text
+    asked = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "members_subscription" not in asked and "account_emailaddress" not in asked
+
+
+def test_a_lapsed_subscription_opens_no_new_page_either(member, locked, patron):
+    ends = timezone.now() + timedelta(minutes=3)
+    Subscription.objects.create(
+        user=member, stripe_id="sub_mia", tier=patron, status="active", cancel_at_period_end=True,
+        current_period_end=ends,
+    )  # fmt: skip
+    other = factories.article(locked.category, "Gluteus Quintus", body=locked.body, visibility=Visibility.TIER,
+                              min_tier=patron)  # fmt: skip
+    client = signed_in(member)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert QUINCUNX in read(client, locked.get_absolute_url())[0]
+        clock.move_to(ends + timedelta(seconds=1))
+        assert QUINCUNX not in read(client, other.get_absolute_url())[0]
+
+
 def test_a_password_changed_elsewhere_signs_out_a_session_with_a_copy(member):
     stale = signed_in(member)
     read(stale, "/account/")
