@@ -5,7 +5,7 @@ from .models import SiteNotice
 
 
 def site(request):
-    notice = fragments.cached(request, "site-notice", SiteNotice.current)
+    notice = fragments.cached(request, fragments.SITE_NOTICE, SiteNotice.current)
     if notice and request.COOKIES.get("dismissed_notice") == str(notice.pk):
         notice = None
     return {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, "site_notice": notice}

@@ -120,6 +120,16 @@ def article_page(request, article, *, form=None, preview=False):
     the way in. The body, its sections, the muscle facts and the illustrations
     are the locked content and never reach that reader."""
     unlocked = access.can_view(request.user, article)
+    fragments.prefetch(
+        request,
+        [
+            f"article:{version_of(article)}" if unlocked else f"teaser:{version_of(article)}",
+            "featured",
+            f"breadcrumb:{article.category.path}",
+            question_form_name(article, unlocked),
+            fragments.SITE_NOTICE,
+        ],
+    )
     content = locked_content(request, article) if unlocked else None
     teaser = (
         None
@@ -153,9 +163,13 @@ def blank_question_fields(request, article, content):
     sections = content["sections"] if content else []
     return fragments.cached(
         request,
-        f"question-form:{version_of(article)}:{bool(content)}",
+        question_form_name(article, bool(content)),
         lambda: render_to_string("anatomy/question_form.html#fields", {"form": QuestionForm(sections=sections)}),
     )
+
+
+def question_form_name(article, unlocked):
+    return f"question-form:{version_of(article)}:{unlocked}"
 
 
 def version_of(article):

@@ -8,6 +8,7 @@ from members.models import Subscription, Tier, Visibility
 from tests.anatomy.conftest import GLUTEUS_MEDIUS
 from tests.conftest import make_user
 
+ABSENT = object()
 SECRET = "The walnut release is held for thirty breaths."
 
 
@@ -94,3 +95,21 @@ def test_a_fragment_carries_no_readers_name_or_csrf_token(client, library):
 
 def csrf_token_in(html):
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def test_a_signed_in_article_asks_the_cache_for_its_parts_in_one_round_trip(client, library, member, monkeypatch):
+    from django.core.cache import cache
+
+    client.force_login(member)
+    client.get(GLUTEUS_MEDIUS)  # builds and stores every part
+    asked = []
+    get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *args, **kwargs: asked.append(key) or get(key, *args, **kwargs))
+    # Local memory answers get_many with a get per key; Redis, as in production, with one MGET.
+    monkeypatch.setattr(cache, "get_many", lambda keys, **kwargs: asked.append(keys) or {
+        key: value for key in keys if (value := get(key, ABSENT)) is not ABSENT
+    })  # fmt: skip
+    page = client.get(f"{GLUTEUS_MEDIUS}?again").text  # not this member's copy of the page: rendered
+    assert "gluteal aponeurosis" in page
+    # One for what the address shows, one for every part of the article page.
+    assert [len(keys) if isinstance(keys, list) else 1 for keys in asked] == [1, 5]
