@@ -169,7 +169,7 @@ def lesson(request, slug, lesson_slug):
     found = fragments.cached(request, f"lesson:{slug}:{lesson_slug}", lambda: lesson_outline(slug, lesson_slug))
     if found is None:
         raise Http404("No such lesson.")
-    lesson, lessons, chapters = found
+    lesson, lessons, chapters, handouts = found
     course = lesson.course
     watching = access.can_watch(request.user, course)
     index = next(i for i, item in enumerate(lessons) if item.pk == lesson.pk)
@@ -194,7 +194,7 @@ def lesson(request, slug, lesson_slug):
             "resume": start if start is not None else progress.resume_at(mine, lesson),
             "video_type": mimetypes.guess_type(lesson.video.name)[0] if lesson.video else "",
             "chapters": chapters,
-            "handouts": lesson.handouts.all(),
+            "handouts": handouts,
         }
     response = render(request, "courses/lesson.html", context)
     if watching and lesson.embed_url and not lesson.video:
@@ -205,13 +205,13 @@ def lesson(request, slug, lesson_slug):
 
 
 def lesson_outline(slug, lesson_slug):
-    """(lesson, the course's lessons, its chapters with their clock times), the
-    same for every visitor; None if there is no such lesson."""
+    """(lesson, the course's lessons, its chapters with their clock times, its
+    handouts), the same for every visitor; None if there is no such lesson."""
     lesson = Lesson.objects.select_related("course__min_tier").filter(course__slug=slug, slug=lesson_slug).first()
     if lesson is None:
         return None
     chapters = [(chapter, _clock(chapter.start_seconds)) for chapter in lesson.chapters.all()]
-    return lesson, list(lesson.course.lessons.only("title", "slug", "course")), chapters
+    return lesson, list(lesson.course.lessons.only("title", "slug", "course")), chapters, list(lesson.handouts.all())
 
 
 def _clock(seconds):
