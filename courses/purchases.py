@@ -3,7 +3,8 @@
 Whatever tells us a Checkout Session was paid (the student's return from
 Checkout, or the checkout.session.completed event) we ask Stripe for the
 session and record one Purchase per session: its id is unique, so late or
-repeated news records nothing twice.
+repeated news records nothing twice. A payment refunded in full or disputed
+by then (that news may come first) is recorded refunded and opens nothing.
 
 A full refund or a dispute of the payment (the webhook hands us the charge)
 marks the Purchase refunded, which closes the course to its buyer.
@@ -18,7 +19,7 @@ from django.utils import timezone
 from members import billing
 
 from . import access
-from .models import Course, Purchase
+from .models import Course, Enrolment, Purchase
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ def record_session(session_id):
     if user is None or course is None or session.get("client_reference_id") != str(user.pk):
         log.warning("Checkout Session %s is no course purchase of ours", session_id)
         return None
+    intent_id = billing.stripe_id(session.get("payment_intent")) or None
     purchase, _ = Purchase.objects.get_or_create(
         stripe_session_id=session["id"],
         defaults={
@@ -79,11 +81,30 @@ def record_session(session_id):
             "amount": session.get("amount_total") or course.price or 0,
             "currency": session.get("currency") or course.currency,
             "paid_at": timezone.now(),
-            "stripe_payment_intent_id": billing.stripe_id(session.get("payment_intent")) or None,
+            "stripe_payment_intent_id": intent_id,
+            "refunded": lambda: _reversed_already(intent_id),  # asked only when the purchase is new
         },
     )
-    access.enrol(purchase.user, purchase.course)
+    if not purchase.refunded:
+        # Not access.enrol: paid for while it was open, the course is theirs even if it has closed since
+        # (a Checkout Session stays payable for a day).
+        Enrolment.objects.get_or_create(user=purchase.user, course=purchase.course)
     return purchase
+
+
+def _reversed_already(intent_id):
+    """Was the payment refunded in full or disputed before its purchase was
+    recorded? Stripe keeps no order between events and retries a failed
+    delivery for days, so that news may have come first and matched nothing."""
+    if not intent_id:
+        return False
+    intent = billing.client().v1.payment_intents.retrieve(intent_id, params={"expand": ["latest_charge"]})
+    charge = intent.to_dict().get("latest_charge") or {}
+    return _refunded_in_full(charge) or bool(charge.get("disputed"))
+
+
+def _refunded_in_full(charge):
+    return (charge.get("amount_refunded") or 0) >= (charge.get("amount") or 0) > 0
 
 
 def revoke_for_charge(charge, *, disputed=False):
@@ -91,8 +112,7 @@ def revoke_for_charge(charge, *, disputed=False):
     its buyer, who is told once; a partial refund changes nothing. Their
     enrolment, progress and certificates stay: access.entitled refuses them
     first, also in a closed course. Returns the Purchase, or None."""
-    full_refund = (charge.get("amount_refunded") or 0) >= (charge.get("amount") or 0) > 0
-    if not (full_refund or disputed):
+    if not (_refunded_in_full(charge) or disputed):
         return None
     intent_id = billing.stripe_id(charge.get("payment_intent"))
     with transaction.atomic():
