@@ -113,6 +113,13 @@ def courses_of(user):
         certificate.course_id: certificate
         for certificate in Certificate.objects.filter(user=user, replaced_by=None).only("course_id", "code")
     }
+    return [(enrolment, issued.get(enrolment.course_id), watching) for enrolment, watching in enrolments_of(user)]
+
+
+def enrolments_of(user):
+    """[(enrolment, whether the course is still open to them)], newest first, in one query."""
+    if not user.is_authenticated:
+        return []
     enrolments = (
         Enrolment.objects.filter(user=user)
         .select_related("course__min_tier")
@@ -126,10 +133,6 @@ def courses_of(user):
         .order_by("-enrolled_at")
     )
     return [
-        (
-            enrolment,
-            issued.get(enrolment.course_id),
-            access.can_watch(user, enrolment.course, enrolled=True, bought=enrolment.live_purchases > 0),
-        )
+        (enrolment, access.can_watch(user, enrolment.course, enrolled=True, bought=enrolment.live_purchases > 0))
         for enrolment in enrolments
     ]

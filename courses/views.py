@@ -36,13 +36,11 @@ class NotifyForm(forms.Form):
 @cache_for_members
 def course_list(request):
     courses = Course.objects.select_related("min_tier")
-    enrolments = {}
-    if request.user.is_authenticated:
-        enrolments = {e.course_id: e for e in Enrolment.objects.filter(user=request.user)}
+    mine = {enrolment.course_id: (enrolment, watching) for enrolment, watching in progress.enrolments_of(request.user)}
     return render(
         request,
         "courses/course_list.html",
-        {"courses": [(course, access.requirement(course), enrolments.get(course.pk)) for course in courses]},
+        {"courses": [(course, access.requirement(course), *mine.get(course.pk, (None, False))) for course in courses]},
     )
 
 
@@ -142,7 +140,9 @@ def bought(request, slug):
     """Where Stripe Checkout returns a student who bought the course."""
     course = get_object_or_404(Course, slug=slug)
     purchase = purchases.confirm_purchase(user=request.user, session_id=request.GET.get("session_id", ""))
-    if purchase and purchase.course_id == course.pk:
+    if purchase and purchase.course_id == course.pk and purchase.refunded:
+        messages.info(request, f"This payment was refunded or disputed, so {course.title} is not open to you.")
+    elif purchase and purchase.course_id == course.pk:
         messages.success(request, f"Thank you! {course.title} is yours: start with the first lesson.")
     else:
         messages.info(request, "Thank you! Your payment is being confirmed; the lessons open here in a moment.")

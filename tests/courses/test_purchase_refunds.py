@@ -118,6 +118,7 @@ def test_a_full_refund_closes_the_course_and_offers_it_again(client, buyer, paid
     assert (mail.subject, mail.to) == (ENDED, [buyer.email])
     assert "Your payment for Paid Course was refunded, so its lessons are closed to you now." in mail.body
     assert Enrolment.objects.filter(user=buyer, course=paid_course).exists()  # its history stays, without access
+    assert "No longer open to you" in client.get(reverse("courses:list")).text
 
 
 def test_a_partial_refund_keeps_the_course_until_the_rest_is_refunded(client, paid_course, paying, mailoutbox):
