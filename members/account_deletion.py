@@ -4,7 +4,8 @@ Deleted: the account itself, and with it (by cascade) its email addresses,
 two-factor authenticators, Stripe customer link, subscriptions, course
 enrolments, lesson progress and post-test attempts; its sessions, on every
 device (allauth.usersessions knows them); the name and email on questions
-they sent; their requests to hear when a course opens.
+they sent; their requests to hear when a course opens; at Stripe, their
+customer record (name, email, saved cards).
 
 Kept, linked to no one (those foreign keys are set to NULL, see the models):
 - payments and course purchases (amounts, dates, Stripe ids), for tax records;
@@ -12,10 +13,13 @@ Kept, linked to no one (those foreign keys are set to NULL, see the models):
   CE boards require the provider to keep completion records; the public
   verification page keeps working for the former member;
 - evaluation answers, so the course's results still count them.
+Stripe keeps the charges and invoices of a deleted customer, for the teacher.
 
-Stripe comes first: every subscription is ended there at once. If Stripe
-can't be reached, nothing here changes and the member is told so. A webhook
-arriving later finds no member for the Stripe customer and changes nothing.
+Stripe comes first: every subscription is ended there at once, then the
+customer is deleted (one Stripe no longer knows counts as deleted). If Stripe
+can't be reached or answers an error, nothing here changes and the member is
+told so. A webhook arriving later changes nothing: webhooks.py ignores
+customer.deleted, and the other types find no member for the customer.
 The email address is free again: signing up with it makes a new member.
 """
 
@@ -42,6 +46,7 @@ def delete_account(*, user):
         raise DeletionRefused(STAFF_REFUSED)
     try:
         billing.end_all_subscriptions_now(user=user)
+        billing.delete_customer(user=user)
     except billing.BillingError as error:
         raise DeletionRefused(str(error)) from error
     addresses = email_addresses(user)

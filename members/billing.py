@@ -304,3 +304,20 @@ def end_all_subscriptions_now(*, user):
             return []  # Stripe no longer knows the customer: nothing to end
         log.warning("Ending the subscriptions of %s failed: %s", user.pk, error)
         raise BillingError(UNREACHABLE_NOTHING_CHANGED) from error
+
+
+def delete_customer(*, user):
+    """Deletes the member's Stripe customer, and with it the name, email and
+    saved cards Stripe holds for them (before their account is deleted).
+    Stripe keeps a deleted customer's charges and invoices for the site. A
+    member Stripe doesn't know, or no longer knows, has nothing to delete."""
+    link = StripeCustomer.objects.filter(user=user).first()
+    if link is None:
+        return
+    try:
+        client().v1.customers.delete(link.stripe_id)
+    except stripe.StripeError as error:
+        if isinstance(error, stripe.InvalidRequestError) and error.http_status == 404:
+            return  # deleted already, e.g. by an earlier attempt whose local part failed
+        log.warning("Deleting the Stripe customer of %s failed: %s", user.pk, error)
+        raise BillingError(UNREACHABLE_NOTHING_CHANGED) from error

@@ -5,6 +5,7 @@ linked to no one."""
 import json
 
 import pytest
+import stripe
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
@@ -28,13 +29,14 @@ from courses.models import (
     Purchase,
 )
 from members import billing
-from members.models import Payment, Subscription, User
+from members.models import Payment, StripeCustomer, Subscription, User
 from tests import stripe_harness
 from tests.anatomy import factories
 from tests.browser import sign_in
 from tests.conftest import PASSWORD, make_user
 from tests.courses.evaluation_data import add_evaluation, add_test, complete, make_course
 from tests.members.test_webhooks import deliver
+from tests.stripe_recorder import StripeRecorder
 
 DELETE = "/account/delete/"
 CONFIRM = {"password": PASSWORD, "confirmation": "Delete my account"}
@@ -120,6 +122,45 @@ def rows_mentioning(text, *, allowed=()):
                 if model._base_manager.filter(**{f"{field.name}__icontains": text}).exists():
                     found.append(name)
     return found
+
+
+def customer_at_stripe(customer_id):
+    """The customer as Stripe holds it, or None once deleted (Stripe answers `deleted`, localstripe 404)."""
+    try:
+        remote = billing.client().v1.customers.retrieve(customer_id).to_dict()
+    except stripe.InvalidRequestError as error:
+        assert error.http_status == 404
+        return None
+    return None if remote.get("deleted") else remote
+
+
+def with_saved_card(user):
+    """A Stripe customer with a card on file, as after a course purchase or a support that ended."""
+    customer = billing.customer_for(user)
+    billing.client().v1.payment_methods.attach("pm_card_visa", params={"customer": customer})
+    return customer
+
+
+class StripeFailingToDeleteCustomers(StripeRecorder):
+    """Stripe (localstripe behind the recorder) answering every call but a customer's deletion, which fails."""
+
+    def forward(self, method, target, headers, body):
+        if method == "DELETE" and target.startswith("/v1/customers/"):
+            error = {"error": {"type": "api_error", "message": "An unknown error occurred"}}
+            return (
+                500,
+                [("Content-Type", "application/json"), ("Stripe-Should-Retry", "false")],
+                json.dumps(error).encode(),
+            )
+        return super().forward(method, target, headers, body)
+
+
+@pytest.fixture
+def stripe_failing_to_delete_customers(stripe_settings, localstripe):
+    server = StripeFailingToDeleteCustomers(upstream=localstripe).start()
+    stripe_settings.STRIPE_API_BASE = server.url
+    yield server
+    server.stop()
 
 
 # Download my data
@@ -229,6 +270,7 @@ def test_deleting_a_supporter_ends_support_at_stripe_and_removes_personal_data(
     supporter, other, course, mailoutbox, django_capture_on_commit_callbacks
 ):
     subscription_id = Subscription.objects.get(user=supporter).stripe_id
+    customer_id = StripeCustomer.objects.get(user=supporter).stripe_id
     certificate = Certificate.objects.get(user=supporter)
     phone = signed_in(supporter)  # a second device
     client = signed_in(supporter)
@@ -243,6 +285,7 @@ def test_deleting_a_supporter_ends_support_at_stripe_and_removes_personal_data(
     assert response.redirect_chain[-1][0] == "/"
     assert "Your account is deleted." in response.text
     assert billing.client().v1.subscriptions.retrieve(subscription_id).status == "canceled"
+    assert customer_at_stripe(customer_id) is None  # with its name, email and saved card
     # Signed out everywhere, and nothing personal is left in any table.
     assert phone.get("/account/").status_code == 302
     assert client.get("/account/").status_code == 302
@@ -279,16 +322,25 @@ def test_deleting_a_supporter_ends_support_at_stripe_and_removes_personal_data(
     assert Question.objects.get(email="OTTO@TEST.EXAMPLE").name == "Otto"
     assert [mail.to for mail in mailoutbox] == [["zelda@test.example"]]
     assert mailoutbox[0].subject == "Your Bodywork Anatomy account is deleted"
+    assert "customer record and any saved cards at Stripe" in mailoutbox[0].body
 
 
 def test_a_later_webhook_for_the_deleted_member_answers_200_and_creates_nothing(supporter, course):
     subscription_id = Subscription.objects.get().stripe_id
+    customer_id = StripeCustomer.objects.get().stripe_id
     charge_id = Payment.objects.get().stripe_charge_id
     assert signed_in(supporter).post(DELETE, CONFIRM).status_code == 302
     api = billing.client().v1
     remote = api.subscriptions.retrieve(subscription_id).to_dict()
     api.refunds.create(params={"charge": charge_id})  # staff refund the last payment at Stripe afterwards
+    # The customer.deleted event localstripe sent for the deletion, delivered in Stripe's current shape.
+    [deleted_customer] = [
+        event.data.object.to_dict()
+        for event in api.events.list(params={"type": "customer.deleted"}).auto_paging_iter()
+        if event.data.object.id == customer_id
+    ]
     events = [
+        stripe_harness.event("customer.deleted", deleted_customer),
         stripe_harness.event("customer.subscription.deleted", remote),
         stripe_harness.event("customer.subscription.updated", remote),
         stripe_harness.event("charge.refunded", api.charges.retrieve(charge_id).to_dict()),
@@ -297,7 +349,7 @@ def test_a_later_webhook_for_the_deleted_member_answers_200_and_creates_nothing(
     for payload in events:
         assert deliver(webhook, payload).status_code == 200
     assert not User.objects.filter(email="zelda@test.example").exists()
-    assert not Subscription.objects.exists()
+    assert not Subscription.objects.exists() and not StripeCustomer.objects.exists()
     payment = Payment.objects.get()
     assert (payment.user, payment.refunded_amount) == (None, 1500)
 
@@ -315,6 +367,46 @@ def test_when_stripe_is_unreachable_nothing_is_deleted(supporter, stripe_setting
     assert EmailAddress.objects.filter(user=supporter).exists()
     assert UserSession.objects.filter(user=supporter).exists()
     assert client.get("/account/").status_code == 200
+
+
+def test_when_stripe_fails_to_delete_the_customer_nothing_is_deleted(
+    zelda, stripe_failing_to_delete_customers, stripe_settings, localstripe
+):
+    customer_id = with_saved_card(zelda)
+    client = signed_in(zelda)
+
+    response = client.post(DELETE, CONFIRM)
+
+    assert response.status_code == 200
+    assert "could not reach the payment provider, so nothing was changed" in response.text
+    assert User.objects.filter(pk=zelda.pk).exists()
+    assert StripeCustomer.objects.filter(user=zelda, stripe_id=customer_id).exists()
+    assert customer_at_stripe(customer_id)["email"] == "zelda@test.example"
+    assert client.get("/account/").status_code == 200
+    # Once Stripe answers again, trying again deletes both.
+    stripe_settings.STRIPE_API_BASE = localstripe
+    assert client.post(DELETE, CONFIRM).status_code == 302
+    assert customer_at_stripe(customer_id) is None
+
+
+def test_a_member_stripe_never_knew_deletes_without_asking_stripe(zelda, stripe_settings):
+    client = signed_in(zelda)
+    stripe_settings.STRIPE_API_BASE = f"http://127.0.0.1:{stripe_harness.free_port()}"  # would fail if asked
+
+    response = client.post(DELETE, CONFIRM, follow=True)
+
+    assert "Your account is deleted." in response.text
+    assert not User.objects.filter(pk=zelda.pk).exists()
+
+
+def test_a_customer_stripe_no_longer_knows_counts_as_deleted(zelda, stripe_settings):
+    customer_id = with_saved_card(zelda)
+    billing.client().v1.customers.delete(customer_id)  # by staff in Stripe's dashboard, or an earlier attempt
+
+    response = signed_in(zelda).post(DELETE, CONFIRM, follow=True)
+
+    assert "Your account is deleted." in response.text
+    assert not User.objects.filter(pk=zelda.pk).exists()
 
 
 def test_the_email_can_sign_up_again_as_a_new_member(zelda, mailoutbox):
@@ -348,7 +440,15 @@ def test_the_page_says_what_is_deleted_and_what_is_kept(client, member):
     assert client.get(DELETE).url.startswith("/accounts/login/")
     client.force_login(member)
     html = client.get(DELETE).text
-    for words in ["What is deleted", "What is kept, and why", "tax records", "continuing-education boards"]:
+    for words in [
+        "What is deleted",
+        "customer record at Stripe",
+        "saved cards",
+        "What is kept, and why",
+        "tax records",
+        "Stripe also keeps the payments themselves",
+        "continuing-education boards",
+    ]:
         assert words in html
 
 
