@@ -111,9 +111,7 @@ def revoke_for_charge(charge, *, disputed=False):
     """A full refund or a dispute of a course purchase closes the course to
     its buyer, who is told once; a partial refund changes nothing. Their
     enrolment, progress and certificates stay: access.entitled refuses them
-    first, also in a closed course. Returns the Purchase, or None."""
-    if not (_refunded_in_full(charge) or disputed):
-        return None
+    first, also in a closed course. Returns the Purchase the charge paid for, or None."""
     intent_id = billing.stripe_id(charge.get("payment_intent"))
     with transaction.atomic():
         # The row's lock makes a refund and a dispute arriving together send one email.
@@ -123,6 +121,8 @@ def revoke_for_charge(charge, *, disputed=False):
             # Purchases recorded before their PaymentIntent was stored can't be matched (staff can tick "refunded").
             log.info("Charge %s (%s) matches no course purchase", charge["id"], intent_id)
             return None
+        if not (_refunded_in_full(charge) or disputed):
+            return purchase
         user = purchase.user  # None once the account is deleted
         had_access = user is not None and access.can_watch(user, purchase.course)
         purchase.refunded = True

@@ -12,15 +12,19 @@
    or a course's Checkout Session) from Stripe and apply its current state
    (see billing.sync_subscription and courses.purchases.record_session).
    A refunded or disputed charge paid a supporter's invoice or a course:
-   billing.revoke_for_charge and courses.purchases.revoke_for_charge.
+   billing.revoke_for_charge and courses.purchases.revoke_for_charge. One
+   that matches nothing yet, though it may (a recent charge of a member),
+   is answered 500, so Stripe sends it again once the payment is recorded.
 """
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from courses import purchases
 
@@ -28,6 +32,8 @@ from . import billing
 from .models import WebhookEvent
 
 log = logging.getLogger(__name__)
+# Stripe retries a failed delivery for up to three days: news of a payment older than that is not coming.
+LATE_NEWS_WINDOW = timedelta(days=3)
 
 
 def checkout_completed(session):
@@ -66,8 +72,23 @@ def dispute_created(dispute):
 
 def revoke_for_charge(charge, *, disputed=False):
     """A charge paid either a supporter's invoice or a course."""
-    if billing.revoke_for_charge(charge, disputed=disputed) is None:
-        purchases.revoke_for_charge(charge, disputed=disputed)
+    if billing.revoke_for_charge(charge, disputed=disputed) is not None:
+        return
+    if purchases.revoke_for_charge(charge, disputed=disputed) is None and news_of_payment_may_come(charge):
+        raise PaymentNotRecordedYet(charge["id"])
+
+
+class PaymentNotRecordedYet(Exception):
+    """A refund or dispute of a recent charge of one of our customers that
+    matches no payment or purchase here yet. Stripe keeps no order between
+    events, so the news of the payment itself may still be on its way (its
+    first delivery failed, say): answered 500, Stripe sends the refund again
+    later, when the payment is recorded and the refund can end its access."""
+
+
+def news_of_payment_may_come(charge):
+    created = datetime.fromtimestamp(charge.get("created") or 0, UTC)
+    return created > timezone.now() - LATE_NEWS_WINDOW and billing.user_for_customer(charge.get("customer")) is not None
 
 
 HANDLERS = {
@@ -114,6 +135,9 @@ def receive(payload, signature):
             handler(subject)
     except AlreadyReceived:
         return 200  # delivered before, or just handled by another worker (whose commit this insert waited for)
+    except PaymentNotRecordedYet as early:
+        log.warning("Stripe event %s: charge %s matches no payment yet; Stripe will send it again", event["id"], early)
+        return 500
     except Exception:
         log.exception("Stripe event %s (%s) failed; Stripe will retry", event["id"], event["type"])
         return 500

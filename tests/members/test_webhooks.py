@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from members import access, billing
+from members import access, billing, webhooks
 from members.models import Payment, Subscription, WebhookEvent
 from tests import stripe_harness
 
@@ -131,6 +131,46 @@ def test_a_full_refund_ends_access_a_partial_one_does_not(client, member, tiers,
     assert access.standing(member).tier is None
     assert Payment.objects.get().refunded_amount == 1500
     assert mailoutbox[-1].subject == "Your support of Bodywork Anatomy has ended"
+
+
+def test_a_refund_heard_of_before_its_payment_is_asked_for_again_and_then_ends_access(client, member, tiers):
+    remote = remote_subscription(member, tiers["patron"])
+    charge_id = billing.client().v1.invoices.list(params={"subscription": remote["id"]}).data[0].charge.id
+    billing.client().v1.refunds.create(params={"charge": charge_id})
+    refunded = stripe_harness.event("charge.refunded", billing.client().v1.charges.retrieve(charge_id).to_dict())
+    # invoice.paid failed to arrive; the teacher refunded at once.
+    assert deliver(client, refunded).status_code == 500  # so Stripe sends it again later
+    assert not WebhookEvent.objects.exists()
+
+    deliver(client, stripe_harness.event("invoice.paid", paid_invoice(remote)))  # Stripe's retry
+    assert access.standing(member).tier == tiers["patron"]
+    assert deliver(client, refunded).status_code == 200  # the refund's retry
+    access.forget(member)
+    assert access.standing(member).tier is None
+    assert Payment.objects.get().refunded_amount == 1500
+
+
+def test_a_refund_no_payment_of_ours_will_match_is_answered_200(client, member, tiers, monkeypatch):
+    api = billing.client().v1
+    stranger = api.customers.create(params={"email": "someone@elsewhere.example"})  # not a member of this site
+    card = api.payment_methods.attach("pm_card_visa", params={"customer": stranger.id})
+    params = {"amount": 900, "currency": "usd", "customer": stranger.id, "payment_method": card.id, "confirm": True}
+    charge_id = api.payment_intents.create(params=params).to_dict()["latest_charge"]["id"]
+    api.refunds.create(params={"charge": charge_id})
+    assert (
+        deliver(client, stripe_harness.event("charge.refunded", api.charges.retrieve(charge_id).to_dict())).status_code
+        == 200
+    )
+
+    # A member's charge older than Stripe's three days of retries: its payment's news is not coming.
+    remote = remote_subscription(member, tiers["patron"])
+    charge_id = api.invoices.list(params={"subscription": remote["id"]}).data[0].charge.id
+    api.refunds.create(params={"charge": charge_id})
+    monkeypatch.setattr(webhooks, "LATE_NEWS_WINDOW", timedelta(0))
+    assert (
+        deliver(client, stripe_harness.event("charge.refunded", api.charges.retrieve(charge_id).to_dict())).status_code
+        == 200
+    )
 
 
 def test_a_dispute_ends_access(client, member, tiers):
