@@ -37,18 +37,27 @@ from .models import User
 STAFF_REFUSED = "Staff accounts can't be deleted here: another administrator removes them from the staff pages."
 
 
+SUPPORT_ENDED_ACCOUNT_KEPT = (
+    "Your support has ended, but we could not reach the payment provider again to finish deleting your account, "
+    "so your account is still here. Please try again later."
+)
+
+
 class DeletionRefused(Exception):
-    """The account was not deleted, and nothing changed; the message says why."""
+    """The account was not deleted; the message says why, and what changed."""
 
 
 def delete_account(*, user):
     if user.is_staff or user.is_superuser:
         raise DeletionRefused(STAFF_REFUSED)
     try:
-        billing.end_all_subscriptions_now(user=user)
-        billing.delete_customer(user=user)
+        ended = billing.end_all_subscriptions_now(user=user)
     except billing.BillingError as error:
         raise DeletionRefused(str(error)) from error
+    try:
+        billing.delete_customer(user=user)
+    except billing.BillingError as error:
+        raise DeletionRefused(SUPPORT_ENDED_ACCOUNT_KEPT if ended else str(error)) from error
     addresses = email_addresses(user)
     with transaction.atomic():
         # Under the lock billing.sync_subscription takes, so a webhook handled meanwhile can't recreate anything.

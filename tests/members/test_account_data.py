@@ -389,6 +389,18 @@ def test_when_stripe_fails_to_delete_the_customer_nothing_is_deleted(
     assert customer_at_stripe(customer_id) is None
 
 
+def test_when_support_ended_but_the_customer_was_not_deleted_the_member_is_told_so(
+    supporter, stripe_failing_to_delete_customers, stripe_settings, localstripe
+):
+    client = signed_in(supporter)
+
+    response = client.post(DELETE, CONFIRM)
+
+    assert "Your support has ended, but we could not reach the payment provider again" in response.text
+    assert "nothing was changed" not in response.text
+    assert User.objects.filter(pk=supporter.pk).exists()
+
+
 def test_a_member_stripe_never_knew_deletes_without_asking_stripe(zelda, stripe_settings):
     client = signed_in(zelda)
     stripe_settings.STRIPE_API_BASE = f"http://127.0.0.1:{stripe_harness.free_port()}"  # would fail if asked
