@@ -9,6 +9,8 @@ complete once LessonProgress.COMPLETE_SHARE of it was watched; the course,
 when every lesson with an uploaded video is.
 """
 
+import math
+
 from django.db import transaction
 from django.db.models import Count, FilteredRelation, Q
 from django.utils import timezone
@@ -19,6 +21,8 @@ from . import access, certificates
 from .models import Certificate, Enrolment, Lesson, LessonProgress
 
 RESUME_NEAR_END = 1  # seconds: a student who stopped this close to the end starts again
+TINY = 2  # seconds: unseen parts and watched slivers this short would only lengthen the list of unseen parts
+UNSEEN_NAMED = 3  # unseen parts the lesson page names; the rest it counts
 
 
 def merge(ranges, new, *, duration):
@@ -95,6 +99,59 @@ def resume_at(progress, lesson):
     if lesson.duration_seconds and progress.position_seconds >= lesson.duration_seconds - RESUME_NEAR_END:
         return 0
     return progress.position_seconds
+
+
+def unseen(ranges, duration, *, tiny=TINY):
+    """The parts of a `duration`-second video outside `ranges` (sorted, disjoint
+    [start, end] pairs, as `merge` leaves them), as [start, end] pairs.
+
+    To keep the list short, two unseen parts less than `tiny` seconds apart
+    are one, and parts shorter than `tiny` (what seeking leaves between played
+    stretches) are left out, unless nothing longer is unseen. [] while the
+    duration is unknown: the end of the video is not known either."""
+    if not duration:
+        return []
+    parts = []
+    watched_to = 0.0
+    for start, end in [*ranges, (duration, duration)]:
+        start, end = min(float(start), duration), min(float(end), duration)
+        if start > watched_to:
+            if parts and watched_to - parts[-1][1] < tiny:
+                parts[-1][1] = start  # across a sliver watched in between
+            else:
+                parts.append([watched_to, start])
+        watched_to = max(watched_to, end)
+    return [part for part in parts if part[1] - part[0] >= tiny] or parts
+
+
+def clock(seconds):
+    """`seconds` as m:ss (75:00 for a 75-minute video)."""
+    seconds = int(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def still_to_watch(progress, lesson):
+    """What the lesson page tells a student who watched part of it and not yet
+    enough: None before they watched anything and once it is complete; else
+    {"percent", "threshold" (both whole percent), "watched" (m:ss, said instead
+    of a percentage while the lesson's length is unknown), "parts": the first
+    UNSEEN_NAMED unseen parts as (second to start at, "m:ss", "m:ss"), "more":
+    how many other parts are unseen}."""
+    if not progress or progress.completed_at or not progress.watched_ranges:
+        return None
+    length = lesson.duration_seconds
+    # Widened to whole seconds, so that the times shown cover the whole part.
+    parts = [
+        (math.floor(start), clock(math.floor(start)), clock(math.ceil(end)))
+        for start, end in unseen(progress.watched_ranges, length)
+    ]
+    return {
+        "percent": percent(progress, lesson),
+        "threshold": round(100 * LessonProgress.COMPLETE_SHARE),
+        "watched": None if length else clock(progress.watched_seconds),
+        "parts": parts[:UNSEEN_NAMED],
+        "more": len(parts[UNSEEN_NAMED:]),
+    }
 
 
 def for_course(user, course):

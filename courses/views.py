@@ -190,6 +190,7 @@ def lesson(request, slug, lesson_slug):
         context |= {
             "progress": mine,
             "percent": progress.percent(mine, lesson),
+            "still_to_watch": progress.still_to_watch(mine, lesson),
             "start": start,
             "resume": start if start is not None else progress.resume_at(mine, lesson),
             "video_type": mimetypes.guess_type(lesson.video.name)[0] if lesson.video else "",
@@ -210,12 +211,8 @@ def lesson_outline(slug, lesson_slug):
     lesson = Lesson.objects.select_related("course__min_tier").filter(course__slug=slug, slug=lesson_slug).first()
     if lesson is None:
         return None
-    chapters = [(chapter, _clock(chapter.start_seconds)) for chapter in lesson.chapters.all()]
+    chapters = [(chapter, progress.clock(chapter.start_seconds)) for chapter in lesson.chapters.all()]
     return lesson, list(lesson.course.lessons.only("title", "slug", "course")), chapters, list(lesson.handouts.all())
-
-
-def _clock(seconds):
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def _seconds(value):
