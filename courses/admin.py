@@ -41,6 +41,7 @@ from .models import (
     TestChoice,
     TestQuestion,
 )
+from .templatetags.course_wording import ce_hours, long_date
 
 
 def served_url(instance, field_name):
@@ -122,6 +123,16 @@ class CourseAdmin(admin.ModelAdmin):
     @admin.display(description="Waiting to hear it opened", ordering="waiting_count")
     def waiting(self, course):
         return course.waiting_count
+
+    def get_list_display(self, request):
+        # The results are the evaluations' admin page: only for staff who may read evaluations.
+        shown = super().get_list_display(request)
+        return [*shown, "results"] if request.user.has_perm("courses.view_evaluation") else shown
+
+    @admin.display(description="Results")
+    def results(self, course):
+        url = reverse("admin:courses_evaluation_results", args=[course.pk])
+        return format_html('<a href="{}">Evaluation results</a>', url)
 
     @admin.action(description="Email everyone waiting to hear that the course opened")
     def tell_waiting(self, request, queryset):
@@ -420,17 +431,25 @@ class CertificateAdmin(admin.ModelAdmin):
     """Certificates are kept (six years for CE boards): never added or deleted
     here, and never edited; a wrong one is reissued with a new code."""
 
-    list_display = ["code", "participant_name", "course_title", "completion_date", "issued_at", "current"]
+    list_display = ["code", "participant_name", "course_title", "completed_on", "issued_at", "current"]
     list_filter = ["course", ("replaced_by", admin.EmptyFieldListFilter)]
     list_select_related = ["user"]
     search_fields = ["code", "participant_name", "user__email"]
     date_hierarchy = "issued_at"
     actions = ["reissue"]
     fields = [
-        "code", "links", "user", "course", "participant_name", "course_title", "completion_date", "ce_hours",
-        "course_kind", "instructor", "provider_name", "approval_number", "issued_at", "replaced_by",
+        "code", "links", "user", "course", "participant_name", "course_title", "completed_on", "hours", "course_kind",
+        "instructor", "provider_name", "approval_number", "issued_at", "replaced_by",
     ]  # fmt: skip
     readonly_fields = fields
+
+    @admin.display(description="Completed on", ordering="completion_date")
+    def completed_on(self, certificate):
+        return long_date(certificate.completion_date)
+
+    @admin.display(description="CE credit")
+    def hours(self, certificate):
+        return ce_hours(certificate.ce_hours)
 
     @admin.display(description="Current", boolean=True, ordering="replaced_by")
     def current(self, certificate):

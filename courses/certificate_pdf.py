@@ -7,7 +7,6 @@ from pathlib import Path
 
 import qrcode
 import reportlab
-from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import landscape, letter
@@ -15,6 +14,8 @@ from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
+
+from .templatetags.course_wording import ce_hours, long_date
 
 FONT_DIR = Path(reportlab.__file__).parent / "fonts"
 INK = HexColor("#1f2328")
@@ -88,9 +89,8 @@ def render(certificate, *, url):
     y = _centred(pdf, certificate.course_title, y=y - 10, font="Vera-Bold", size=20, leading=24, **block)
 
     details = [
-        f"Completed on {certificate.completion_date:%B} {certificate.completion_date.day}, "
-        f"{certificate.completion_date.year}",
-        f"{floatformat(certificate.ce_hours, '-2')} CE hours · {certificate.course_kind}",
+        f"Completed on {long_date(certificate.completion_date)}",
+        f"{ce_hours(certificate.ce_hours)} · {certificate.course_kind}",
         f"Provider: {certificate.provider_name}"
         + (f" · Approval number: {certificate.approval_number}" if certificate.approval_number else ""),
     ]
@@ -123,7 +123,7 @@ def render(certificate, *, url):
     pdf.setFont("Vera", 9)
     pdf.drawRightString(qr_left - 12, base + 26, "Verify this certificate at")
     pdf.drawRightString(qr_left - 12, base + 14, url)
-    pdf.drawRightString(qr_left - 12, base + 2, f"Issued {timezone.localdate(certificate.issued_at):%Y-%m-%d}")
+    pdf.drawRightString(qr_left - 12, base + 2, f"Issued on {long_date(timezone.localtime(certificate.issued_at))}")
 
     pdf.showPage()
     pdf.save()

@@ -28,7 +28,7 @@ def test_the_course_page_states_the_facts(client, demo_course):
     html = client.get(demo_course.get_absolute_url()).text
     for fact in [
         "<dt>Instructor</dt><dd>Dana Whitfield</dd>",
-        "<dt>CE hours</dt><dd>1.25</dd>",
+        "<dt>CE credit</dt><dd>1.25 CE hours</dd>",
         "<dt>Course type</dt><dd>Home study</dd>",
         "<dt>Access</dt><dd>Free with an account</dd>",
         "<dt>State</dt><dd>Open",
