@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from courses import demo
 from courses.models import Course, Handout, Lesson, Purchase
-from members.models import Subscription, Tier
+from members import billing
+from members.models import StripeCustomer, Subscription, Tier
 from tests.conftest import make_user
 from tests.members.conftest import localstripe, stripe_settings  # noqa: F401 (fixtures for the purchase tests)
 from tests.stripe_recorder import StripeRecorder
@@ -113,3 +114,24 @@ def start(client, user, course):
     response = client.post(reverse("courses:buy", args=[course.slug]))
     assert response.status_code == 302
     return response["Location"].rsplit("/", 1)[1]
+
+
+def pay_at_checkout(client, user, course, checkout):
+    """`user` presses Buy and pays on the Checkout page; nothing is recorded here yet.
+    Returns (the Checkout Session id, the id of the charge that paid)."""
+    session_id = start(client, user, course)
+    api = billing.client().v1
+    customer = StripeCustomer.objects.get(user=user).stripe_id
+    card = api.payment_methods.attach("pm_card_visa", params={"customer": customer})
+    intent = api.payment_intents.create(
+        params={
+            "amount": course.price,
+            "currency": "usd",
+            "customer": customer,
+            "payment_method": card.id,
+            "confirm": True,
+        }
+    ).to_dict()
+    checkout.complete_checkout(session_id, subscription=None)
+    checkout.sessions[session_id]["payment_intent"] = intent["id"]
+    return session_id, intent["latest_charge"]["id"]

@@ -20,9 +20,8 @@ from courses import (
 )  # TestAttempt through the module: pytest would take it for a test class
 from courses.models import Certificate, Course, Enrolment, Evaluation, Purchase
 from members import billing, webhooks
-from members.models import StripeCustomer
 from tests import stripe_harness
-from tests.courses.conftest import make_course, start, support
+from tests.courses.conftest import make_course, pay_at_checkout, support
 from tests.courses.evaluation_data import add_evaluation, add_test, attempt_post, evaluation_post
 
 ENDED = "Your access to Paid Course has ended"
@@ -40,24 +39,10 @@ def deliver(client, kind, obj, *, expect=200):
 
 def buy_and_pay(client, user, course, checkout):
     """`user` buys `course` through Checkout and the webhook records it; returns the id of the charge that paid."""
-    session_id = start(client, user, course)
-    api = billing.client().v1
-    customer = StripeCustomer.objects.get(user=user).stripe_id
-    card = api.payment_methods.attach("pm_card_visa", params={"customer": customer})
-    intent = api.payment_intents.create(
-        params={
-            "amount": course.price,
-            "currency": "usd",
-            "customer": customer,
-            "payment_method": card.id,
-            "confirm": True,
-        }
-    ).to_dict()
-    checkout.complete_checkout(session_id, subscription=None)
-    checkout.sessions[session_id]["payment_intent"] = intent["id"]  # what paying on the Checkout page creates
+    session_id, charge_id = pay_at_checkout(client, user, course, checkout)
     deliver(client, "checkout.session.completed", checkout.sessions[session_id])
-    assert Purchase.objects.get(stripe_session_id=session_id).stripe_payment_intent_id == intent["id"]
-    return intent["latest_charge"]["id"]
+    assert Purchase.objects.get(stripe_session_id=session_id).stripe_payment_intent_id
+    return charge_id
 
 
 def refund(charge_id, amount):

@@ -7,31 +7,8 @@ from django.urls import reverse
 
 from courses import access
 from courses.models import Course, Enrolment, Purchase
-from members import billing
-from members.models import StripeCustomer
-from tests.courses.conftest import start
+from tests.courses.conftest import pay_at_checkout
 from tests.courses.test_purchase_refunds import deliver, refund, watches
-
-
-def pay_at_checkout(client, user, course, checkout):
-    """`user` presses Buy and pays on the Checkout page; nothing is recorded here yet.
-    Returns (the Checkout Session id, the id of the charge that paid)."""
-    session_id = start(client, user, course)
-    api = billing.client().v1
-    customer = StripeCustomer.objects.get(user=user).stripe_id
-    card = api.payment_methods.attach("pm_card_visa", params={"customer": customer})
-    intent = api.payment_intents.create(
-        params={
-            "amount": course.price,
-            "currency": "usd",
-            "customer": customer,
-            "payment_method": card.id,
-            "confirm": True,
-        }
-    ).to_dict()
-    checkout.complete_checkout(session_id, subscription=None)
-    checkout.sessions[session_id]["payment_intent"] = intent["id"]
-    return session_id, intent["latest_charge"]["id"]
 
 
 def test_a_refund_heard_of_before_the_purchase_opens_nothing_afterwards(
