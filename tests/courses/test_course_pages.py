@@ -124,6 +124,7 @@ def test_a_video_hosted_elsewhere_is_framed_from_that_host_only(client, member, 
 def test_an_announced_course_offers_to_tell_readers_when_it_opens(client, announced):
     html = client.get(announced.get_absolute_url()).text
     assert "Tell me when it opens" in html
+    assert "<p>The lessons are being prepared.</p>" in html  # a sentence, not a numbered lesson
     response = client.post(
         reverse("courses:notify", args=[announced.slug]), {"email": "Reader@Example.com"}, follow=True
     )
