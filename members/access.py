@@ -7,8 +7,9 @@ subscriptions as we last fetched them from Stripe. Staff see everything, once
 they have set up two-factor authentication, as the staff pages require.
 """
 
+import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
@@ -56,6 +57,8 @@ class Standing:
 
 
 ANONYMOUS = Standing(is_member=False, tier=None)
+# Standings are kept pickled; one kept by a release whose Standing had other fields is not read back.
+KEPT_AS = "standing:" + hashlib.sha256(" ".join(field.name for field in fields(Standing)).encode()).hexdigest()[:12]
 
 
 def standing(user):
@@ -67,7 +70,7 @@ def standing(user):
     cached = getattr(user, "_access_standing", None)
     if cached is None:
         if settings.PAGE_CACHE_MEMBERS:
-            cached = member_version.kept(user.pk, "standing", lambda: work_out(user), seconds_holding)
+            cached = member_version.kept(user.pk, KEPT_AS, lambda: work_out(user), seconds_holding)
         else:
             cached = work_out(user)
         user._access_standing = cached
