@@ -36,7 +36,7 @@ class NotifyForm(forms.Form):
 @cache_for_members
 def course_list(request):
     courses = Course.objects.select_related("min_tier")
-    mine = {enrolment.course_id: (enrolment, watching) for enrolment, watching in progress.enrolments_of(request.user)}
+    mine = {enrolment.course_id: (enrolment, watching) for enrolment, watching in access.enrolments_of(request.user)}
     return render(
         request,
         "courses/course_list.html",
@@ -166,7 +166,7 @@ def watchable_lesson(request, slug, lesson_slug):
 
 @cache_for_members
 def lesson(request, slug, lesson_slug):
-    found = fragments.cached(request, f"lesson:{slug}:{lesson_slug}", lambda: lesson_outline(slug, lesson_slug))
+    found = fragments.cached(request, f"lesson-outline:{slug}:{lesson_slug}", lambda: lesson_outline(slug, lesson_slug))
     if found is None:
         raise Http404("No such lesson.")
     lesson, lessons, chapters, handouts = found
