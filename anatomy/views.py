@@ -120,24 +120,12 @@ def article_page(request, article, *, form=None, preview=False):
     the way in. The body, its sections, the muscle facts and the illustrations
     are the locked content and never reach that reader."""
     unlocked = access.can_view(request.user, article)
-    fragments.prefetch(
-        request,
-        [
-            f"article:{version_of(article)}" if unlocked else f"teaser:{version_of(article)}",
-            "featured",
-            f"breadcrumb:{article.category.path}",
-            question_form_name(article, unlocked),
-            fragments.SITE_NOTICE,
-        ],
-    )
+    parts = part_names(article, unlocked)
+    fragments.prefetch(request, [*parts.values(), fragments.SITE_NOTICE])
     content = locked_content(request, article) if unlocked else None
-    teaser = (
-        None
-        if unlocked
-        else fragments.cached(request, f"teaser:{version_of(article)}", lambda: rendering.render_teaser(article))
-    )
-    featured = fragments.cached(request, "featured", featured_articles)
-    trail = fragments.cached(request, f"breadcrumb:{article.category.path}", lambda: breadcrumb_for(article.category))
+    teaser = None if unlocked else fragments.cached(request, parts["teaser"], lambda: rendering.render_teaser(article))
+    featured = fragments.cached(request, parts["featured"], featured_articles)
+    trail = fragments.cached(request, parts["breadcrumb"], lambda: breadcrumb_for(article.category))
     return render(
         request,
         "anatomy/article.html",
@@ -150,7 +138,7 @@ def article_page(request, article, *, form=None, preview=False):
             "breadcrumb": [*trail, article],
             "featured": next((other for other in featured if other.pk != article.pk), None),
             "form": form,
-            "blank_form_fields": None if form else blank_question_fields(request, article, content),
+            "blank_form_fields": None if form else blank_question_fields(request, parts["question_form"], content),
             "preview": preview,
             "article_data": seo.article_data(article),
         },
@@ -158,18 +146,33 @@ def article_page(request, article, *, form=None, preview=False):
     )
 
 
-def blank_question_fields(request, article, content):
+def blank_question_fields(request, name, content):
     """The question form's fields, blank: the same for every reader of the article."""
     sections = content["sections"] if content else []
     return fragments.cached(
         request,
-        question_form_name(article, bool(content)),
+        name,
         lambda: render_to_string("anatomy/question_form.html#fields", {"form": QuestionForm(sections=sections)}),
     )
 
 
-def question_form_name(article, unlocked):
-    return f"question-form:{version_of(article)}:{unlocked}"
+def part_names(article, unlocked):
+    """The cached fragments an article page is made of, by the name each is kept under."""
+    version = version_of(article)
+    names = {
+        "featured": "featured",
+        "breadcrumb": f"breadcrumb:{article.category.path}",
+        "question_form": f"question-form:{version}:{unlocked}",
+    }
+    if unlocked:
+        names["content"] = locked_name(article)
+    else:
+        names["teaser"] = f"teaser:{version}"
+    return names
+
+
+def locked_name(article):
+    return f"article:{version_of(article)}"
 
 
 def version_of(article):
@@ -179,7 +182,7 @@ def version_of(article):
 def locked_content(request, article):
     """What only readers who may open the article see, rendered once for all
     of them: {"html", "sections", "image"}. Ask only after the access check."""
-    return fragments.cached(request, f"article:{version_of(article)}", lambda: render_locked_content(article))
+    return fragments.cached(request, locked_name(article), lambda: render_locked_content(article))
 
 
 def render_locked_content(article):
