@@ -73,6 +73,15 @@ def test_the_event_is_only_a_trigger_the_state_comes_from_stripe(client, member,
     assert [mail.subject for mail in mailoutbox] == ["Welcome, and thank you for supporting Bodywork Anatomy"]
 
 
+def test_emails_are_plain_text_not_html_escaped(client, member, tiers, mailoutbox):
+    member.first_name, member.last_name = "Róisín", "O'Brien & Co"
+    member.save()
+    deliver(client, stripe_harness.event("customer.subscription.created", remote_subscription(member, tiers["patron"])))
+    [welcome] = mailoutbox
+    assert "Róisín O'Brien & Co" in welcome.body
+    assert "&#x27;" not in welcome.body and "&amp;" not in welcome.body
+
+
 def test_a_repeated_event_is_answered_200_and_does_nothing(client, member, tiers, mailoutbox):
     remote = remote_subscription(member, tiers["friend"])
     invoice = stripe_harness.event("invoice.paid", paid_invoice(remote))
