@@ -13,6 +13,8 @@ whose purchase was refunded, or whose support lapsed, earns no new
 certificate until they are let in again; one issued before stays valid.
 """
 
+from django.db.models import Count, FilteredRelation, Q
+
 from members import access as members_access
 from members.models import Visibility
 
@@ -45,6 +47,28 @@ def no_longer_open(user, course):
     """Has the course closed to this student since they enrolled (their
     purchase was refunded, their support lapsed)?"""
     return not can_watch(user, course) and is_enrolled(user, course)
+
+
+def enrolments_of(user):
+    """[(enrolment, whether the course is still open to them)], newest first, in one query."""
+    if not user.is_authenticated:
+        return []
+    enrolments = (
+        Enrolment.objects.filter(user=user)
+        .select_related("course__min_tier")
+        # Their purchases that still stand, joined in this same query: a refund closes a bought course.
+        .annotate(
+            live_purchase=FilteredRelation(
+                "course__purchases", condition=Q(course__purchases__user=user, course__purchases__refunded=False)
+            )
+        )
+        .annotate(live_purchases=Count("live_purchase"))
+        .order_by("-enrolled_at")
+    )
+    return [
+        (enrolment, can_watch(user, enrolment.course, enrolled=True, bought=enrolment.live_purchases > 0))
+        for enrolment in enrolments
+    ]
 
 
 def can_enrol(user, course):

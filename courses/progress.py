@@ -12,7 +12,6 @@ when every lesson with an uploaded video is.
 import math
 
 from django.db import transaction
-from django.db.models import Count, FilteredRelation, Q
 from django.utils import timezone
 
 from page_cache import generation, member_version
@@ -101,12 +100,12 @@ def resume_at(progress, lesson):
     return progress.position_seconds
 
 
-def unseen(ranges, duration, *, tiny=TINY):
+def unseen(ranges, duration):
     """The parts of a `duration`-second video outside `ranges` (sorted, disjoint
     [start, end] pairs, as `merge` leaves them), as [start, end] pairs.
 
-    To keep the list short, two unseen parts less than `tiny` seconds apart
-    are one, and parts shorter than `tiny` (what seeking leaves between played
+    To keep the list short, two unseen parts less than TINY seconds apart
+    are one, and parts shorter than TINY (what seeking leaves between played
     stretches) are left out, unless nothing longer is unseen. [] while the
     duration is unknown: the end of the video is not known either."""
     if not duration:
@@ -116,12 +115,12 @@ def unseen(ranges, duration, *, tiny=TINY):
     for start, end in [*ranges, (duration, duration)]:
         start, end = min(float(start), duration), min(float(end), duration)
         if start > watched_to:
-            if parts and watched_to - parts[-1][1] < tiny:
+            if parts and watched_to - parts[-1][1] < TINY:
                 parts[-1][1] = start  # across a sliver watched in between
             else:
                 parts.append([watched_to, start])
         watched_to = max(watched_to, end)
-    return [part for part in parts if part[1] - part[0] >= tiny] or parts
+    return [part for part in parts if part[1] - part[0] >= TINY] or parts
 
 
 def clock(seconds):
@@ -170,26 +169,6 @@ def courses_of(user):
         certificate.course_id: certificate
         for certificate in Certificate.objects.filter(user=user, replaced_by=None).only("course_id", "code")
     }
-    return [(enrolment, issued.get(enrolment.course_id), watching) for enrolment, watching in enrolments_of(user)]
-
-
-def enrolments_of(user):
-    """[(enrolment, whether the course is still open to them)], newest first, in one query."""
-    if not user.is_authenticated:
-        return []
-    enrolments = (
-        Enrolment.objects.filter(user=user)
-        .select_related("course__min_tier")
-        # Their purchases that still stand, joined in this same query: a refund closes a bought course.
-        .annotate(
-            live_purchase=FilteredRelation(
-                "course__purchases", condition=Q(course__purchases__user=user, course__purchases__refunded=False)
-            )
-        )
-        .annotate(live_purchases=Count("live_purchase"))
-        .order_by("-enrolled_at")
-    )
     return [
-        (enrolment, access.can_watch(user, enrolment.course, enrolled=True, bought=enrolment.live_purchases > 0))
-        for enrolment in enrolments
+        (enrolment, issued.get(enrolment.course_id), watching) for enrolment, watching in access.enrolments_of(user)
     ]

@@ -77,8 +77,8 @@ def standing(user):
     return cached
 
 
-def work_out(user, now=None):
-    now = now or timezone.now()
+def work_out(user):
+    now = timezone.now()
     verified = EmailAddress.objects.filter(user=user, verified=True).exists()
     subscriptions = list(
         Subscription.objects.filter(user=user, status__in=GRANTING_STATUSES, revoked_at=None).select_related("tier")
@@ -103,12 +103,12 @@ def work_out(user, now=None):
     )
 
 
-def seconds_holding(who, now=None):
+def seconds_holding(who):
     """For how many seconds a standing worked out earlier stays true with no
     change to any row; None: until something is saved."""
     if who.holds_until is None:
         return None
-    return max(1, math.ceil((who.holds_until - (now or timezone.now())).total_seconds()))
+    return max(1, math.ceil((who.holds_until - timezone.now()).total_seconds()))
 
 
 def forget(user):
