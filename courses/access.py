@@ -119,6 +119,15 @@ def way_in(user, course):
     return "buy" if course.state == Course.State.OPEN else "closed"
 
 
+def way_in_panel(user, course):
+    """What courses/includes/way_in.html shows: why this visitor cannot watch, and the next step."""
+    return {
+        "way_in": way_in(user, course),
+        "requirement": requirement(course),
+        "standing": members_access.standing(user),
+    }
+
+
 def requirement(course):
     """The course's access rule, in the words the course pages use."""
     if course.access == Course.Access.ACCOUNT:

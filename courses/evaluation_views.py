@@ -28,16 +28,8 @@ def step_closed(request, course, step):
     """The answer at a step after the lessons to a student the course has
     closed to (say, their purchase was refunded): why, and the way back in."""
     context = {"course": course, "step": step, "certificate": certificates.current(request.user, course)}
-    return render(request, "courses/closed_to_you.html", context | way_in_context(request.user, course), status=403)
-
-
-def way_in_context(user, course):
-    """What courses/includes/way_in.html needs."""
-    return {
-        "way_in": access.way_in(user, course),
-        "requirement": access.requirement(course),
-        "standing": members_access.standing(user),
-    }
+    context |= access.way_in_panel(request.user, course)
+    return render(request, "courses/closed_to_you.html", context, status=403)
 
 
 @login_required
@@ -154,7 +146,7 @@ def certificate(request, slug):
             return step_closed(request, course, "The certificate")
         # Earned before the course closed to them: still theirs, without the steps that lead to a new one.
         context = {"course": course, "certificate": issued, "verification_url": certificates.verification_url(issued)}
-        return render(request, "courses/certificate.html", context | way_in_context(user, course))
+        return render(request, "courses/certificate.html", context | access.way_in_panel(user, course))
     # Issue one earned before this code existed, or whose last step was done elsewhere.
     issued = certificates.issue_if_earned(user, course)
     mine = evaluations.find(user, course)

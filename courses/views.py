@@ -64,14 +64,12 @@ def course_detail(request, slug, *, notify_form=None):
             "course": course,
             "description": description,
             "lessons": lessons,
-            "requirement": access.requirement(course),
             "watching": watching,
             "enrolment": enrolment,
             "can_enrol": not enrolment and access.can_enrol(request.user, course),
-            "way_in": access.way_in(request.user, course),
-            "standing": members_access.standing(request.user),
             "notify_form": notify_form,
-        },
+        }
+        | access.way_in_panel(request.user, course),
     )
 
 
@@ -179,10 +177,7 @@ def lesson(request, slug, lesson_slug):
         "previous": lessons[index - 1] if index else None,
         "next": lessons[index + 1] if index + 1 < len(lessons) else None,
         "watching": watching,
-        "way_in": access.way_in(request.user, course),
-        "requirement": access.requirement(course),
-        "standing": members_access.standing(request.user),
-    }
+    } | access.way_in_panel(request.user, course)
     if watching:
         access.enrol(request.user, course)
         mine = LessonProgress.objects.filter(user=request.user, lesson=lesson).first()
