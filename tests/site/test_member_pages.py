@@ -65,6 +65,21 @@ def read(client, url):
     return response.text, len(queries)
 
 
+def cancel_at(member, patron, ends):
+    """The member supports the patron tier, cancelled: it ends at `ends`."""
+    Subscription.objects.create(
+        user=member, stripe_id="sub_mia", tier=patron, status="active", cancel_at_period_end=True,
+        current_period_end=ends,
+    )  # fmt: skip
+
+
+def another_locked(locked):
+    """A second article locked as `locked` is, which the member has not read yet."""
+    return factories.article(
+        locked.category, "Gluteus Quintus", body=locked.body, visibility=Visibility.TIER, min_tier=locked.min_tier
+    )
+
+
 def test_a_second_visit_costs_no_query_and_keeps_the_members_own_token(member, locked):
     client = signed_in(member)
     first, _ = read(client, locked.get_absolute_url())
@@ -128,10 +143,7 @@ def test_progress_shows_on_the_lesson_page_after_watching(member, lesson):
 
 def test_a_cancelled_subscription_stops_opening_the_article_when_its_period_ends(member, locked, patron):
     ends = timezone.now() + timedelta(minutes=3)
-    Subscription.objects.create(
-        user=member, stripe_id="sub_mia", tier=patron, status="active", cancel_at_period_end=True,
-        current_period_end=ends,
-    )  # fmt: skip
+    cancel_at(member, patron, ends)
     client = signed_in(member)
     with time_machine.travel(timezone.now(), tick=False) as clock:
         assert QUINCUNX in read(client, locked.get_absolute_url())[0]
@@ -142,8 +154,7 @@ def test_a_cancelled_subscription_stops_opening_the_article_when_its_period_ends
 
 def test_a_first_visit_to_another_page_does_not_work_out_the_standing_again(member, locked, patron):
     Subscription.objects.create(user=member, stripe_id="sub_mia", tier=patron, status="active")
-    other = factories.article(locked.category, "Gluteus Quintus", body=locked.body, visibility=Visibility.TIER,
-                              min_tier=patron)  # fmt: skip
+    other = another_locked(locked)
     client = signed_in(member)
     read(client, locked.get_absolute_url())
     with CaptureQueriesContext(connection) as queries:
@@ -154,12 +165,8 @@ def test_a_first_visit_to_another_page_does_not_work_out_the_standing_again(memb
 
 def test_a_lapsed_subscription_opens_no_new_page_either(member, locked, patron):
     ends = timezone.now() + timedelta(minutes=3)
-    Subscription.objects.create(
-        user=member, stripe_id="sub_mia", tier=patron, status="active", cancel_at_period_end=True,
-        current_period_end=ends,
-    )  # fmt: skip
-    other = factories.article(locked.category, "Gluteus Quintus", body=locked.body, visibility=Visibility.TIER,
-                              min_tier=patron)  # fmt: skip
+    cancel_at(member, patron, ends)
+    other = another_locked(locked)
     client = signed_in(member)
     with time_machine.travel(timezone.now(), tick=False) as clock:
         assert QUINCUNX in read(client, locked.get_absolute_url())[0]
