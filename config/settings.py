@@ -13,6 +13,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from config import lazy_imports
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -194,6 +196,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "10/m/ip,5/h/key",  # key: the address the emails go to
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# WebAuthn is off, but allauth's sign-in stage imports its code, and with it
+# fido2 and cryptography: about 12 MB in every worker, never used.
+lazy_imports.defer("allauth.mfa.webauthn.internal.auth")
 MFA_TOTP_ISSUER = SITE_NAME
 
 LANGUAGE_CODE = "en-us"
