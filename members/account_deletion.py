@@ -18,8 +18,12 @@ Stripe keeps the charges and invoices of a deleted customer, for the teacher.
 Stripe comes first: every subscription is ended there at once, then the
 customer is deleted (one Stripe no longer knows counts as deleted). If Stripe
 can't be reached or answers an error, nothing here changes and the member is
-told so. A webhook arriving later changes nothing: webhooks.py ignores
-customer.deleted, and the other types find no member for the customer.
+told so. Once Stripe has deleted the customer, our link to it goes at once, in
+its own commit: should the deletion here then fail, the member keeps an
+account with no customer (their next payment makes a new one), and Stripe's
+news of the subscriptions it ended still finds them through our copies. Once
+the account is deleted, a webhook arriving later changes nothing: webhooks.py
+ignores customer.deleted, and the other types find no member for the customer.
 The email address is free again: signing up with it makes a new member.
 """
 

@@ -8,6 +8,7 @@ late, repeated or concurrent news can never move a supporter backwards.
 """
 
 import logging
+import uuid
 from datetime import UTC, datetime
 
 import stripe
@@ -61,7 +62,9 @@ def customer_for(user):
         try:
             remote = client().v1.customers.create(
                 params={"email": user.email, "name": user.get_full_name(), "metadata": {"user_id": str(user.pk)}},
-                options={"idempotency_key": f"customer-for-user-{user.pk}"},
+                # A fresh key each time: Stripe answers a reused one with the customer first made for it, even
+                # after that customer is deleted (see delete_customer). The lock above keeps it to one per member.
+                options={"idempotency_key": f"customer-for-user-{user.pk}-{uuid.uuid4().hex}"},
             )
         except stripe.StripeError as error:
             log.warning("Stripe customer for %s failed: %s", user.pk, error)
@@ -162,7 +165,12 @@ def sync_subscription(subscription_id):
         except stripe.InvalidRequestError:
             log.warning("Stripe has no subscription %s", subscription_id)
             return None
-        user = user_for_customer(remote.get("customer"))
+        # Our copy names its member even once the customer's link is gone (an account deletion that failed
+        # after Stripe deleted the customer), so Stripe's cancellation still ends the access it gave.
+        user = (
+            user_for_customer(remote.get("customer"))
+            or User.objects.filter(subscriptions__stripe_id=subscription_id).first()
+        )
         if user is None:
             log.warning("Subscription %s belongs to no member", subscription_id)
             return None
@@ -310,14 +318,18 @@ def delete_customer(*, user):
     """Deletes the member's Stripe customer, and with it the name, email and
     saved cards Stripe holds for them (before their account is deleted).
     Stripe keeps a deleted customer's charges and invoices for the site. A
-    member Stripe doesn't know, or no longer knows, has nothing to delete."""
+    member Stripe doesn't know, or no longer knows, has nothing to delete.
+    Once the customer is gone, so is our link to it, committed at once: should
+    the account's deletion fail after this, its next payment makes a new customer."""
     link = StripeCustomer.objects.filter(user=user).first()
     if link is None:
         return
     try:
         client().v1.customers.delete(link.stripe_id)
     except stripe.StripeError as error:
-        if isinstance(error, stripe.InvalidRequestError) and error.http_status == 404:
-            return  # deleted already, e.g. by an earlier attempt whose local part failed
-        log.warning("Deleting the Stripe customer of %s failed: %s", user.pk, error)
-        raise BillingError(UNREACHABLE_NOTHING_CHANGED) from error
+        # 404: deleted already, e.g. by an earlier attempt whose local part failed.
+        if not (isinstance(error, stripe.InvalidRequestError) and error.http_status == 404):
+            log.warning("Deleting the Stripe customer of %s failed: %s", user.pk, error)
+            raise BillingError(UNREACHABLE_NOTHING_CHANGED) from error
+    with transaction.atomic(durable=True):  # not inside the account's deletion, which may yet roll back
+        link.delete()

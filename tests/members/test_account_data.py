@@ -12,8 +12,9 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from allauth.usersessions.models import UserSession
 from django.apps import apps
 from django.contrib.sessions.models import Session
-from django.db import models
+from django.db import DatabaseError, models
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -28,7 +29,7 @@ from courses.models import (
     OpenNotification,
     Purchase,
 )
-from members import billing
+from members import access, billing
 from members.models import Payment, StripeCustomer, Subscription, User
 from tests import stripe_harness
 from tests.anatomy import factories
@@ -36,7 +37,7 @@ from tests.browser import sign_in
 from tests.conftest import PASSWORD, make_user
 from tests.courses.evaluation_data import add_evaluation, add_test, complete, make_course
 from tests.members.test_webhooks import deliver
-from tests.stripe_recorder import StripeRecorder
+from tests.stripe_recorder import CHECKOUT, StripeRecorder
 
 DELETE = "/account/delete/"
 CONFIRM = {"password": PASSWORD, "confirmation": "Delete my account"}
@@ -159,6 +160,32 @@ class StripeFailingToDeleteCustomers(StripeRecorder):
 def stripe_failing_to_delete_customers(stripe_settings, localstripe):
     server = StripeFailingToDeleteCustomers(upstream=localstripe).start()
     stripe_settings.STRIPE_API_BASE = server.url
+    yield server
+    server.stop()
+
+
+class StripeReplayingIdempotentRequests(StripeRecorder):
+    """Stripe (localstripe behind the recorder) keeping idempotency keys, as localstripe does not: a request
+    with a key it has seen is answered as the first one was, whatever happened since."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.answers = {}
+
+    def forward(self, method, target, headers, body):
+        key = next((value for name, value in headers.items() if name.lower() == "idempotency-key"), None)
+        if method != "POST" or key is None:
+            return super().forward(method, target, headers, body)
+        if key not in self.answers:
+            self.answers[key] = super().forward(method, target, headers, body)
+        return self.answers[key]
+
+
+@pytest.fixture
+def stripe_keeping_idempotency_keys(stripe_settings, localstripe):
+    server = StripeReplayingIdempotentRequests(upstream=localstripe).start()
+    stripe_settings.STRIPE_API_BASE = server.url
+    stripe_settings.STRIPE_OFFLINE_CHECKOUT = False  # the real Checkout path, which the recorder answers
     yield server
     server.stop()
 
@@ -419,6 +446,40 @@ def test_a_customer_stripe_no_longer_knows_counts_as_deleted(zelda, stripe_setti
 
     assert "Your account is deleted." in response.text
     assert not User.objects.filter(pk=zelda.pk).exists()
+
+
+def test_a_deletion_failing_after_stripe_deleted_the_customer_leaves_a_member_who_can_pay_again(
+    zelda, tiers, stripe_keeping_idempotency_keys, monkeypatch
+):
+    billing.subscribe_with_test_card(user=zelda, tier=tiers["patron"], payment_method="pm_card_visa")
+    old_customer = StripeCustomer.objects.get(user=zelda).stripe_id
+    client = signed_in(zelda)
+
+    def fail(*args, **kwargs):
+        raise DatabaseError("the connection to the database was lost")
+
+    monkeypatch.setattr(User, "delete", fail)  # the last local step, after Stripe's part is done
+    with pytest.raises(DatabaseError):
+        client.post(DELETE, CONFIRM)
+    monkeypatch.undo()
+
+    assert customer_at_stripe(old_customer) is None
+    assert User.objects.filter(pk=zelda.pk).exists()
+    assert not StripeCustomer.objects.exists()  # no link left to the deleted customer
+    # Stripe's news that the support ended still finds the member it was for.
+    remote = billing.client().v1.subscriptions.retrieve(Subscription.objects.get().stripe_id).to_dict()
+    assert deliver(Client(), stripe_harness.event("customer.subscription.deleted", remote)).status_code == 200
+    assert Subscription.objects.get().status == "canceled"
+    access.forget(zelda)
+    assert access.standing(zelda).tier is None
+
+    response = client.post(reverse("members:join", args=[tiers["friend"].slug]))
+
+    assert response.status_code == 302 and response["Location"].startswith("https://checkout.stripe.com/")
+    [checkout] = stripe_keeping_idempotency_keys.calls("POST", CHECKOUT)
+    new_customer = StripeCustomer.objects.get(user=zelda).stripe_id
+    assert checkout["customer"] == new_customer != old_customer
+    assert customer_at_stripe(new_customer)["email"] == "zelda@test.example"
 
 
 def test_the_email_can_sign_up_again_as_a_new_member(zelda, mailoutbox):
