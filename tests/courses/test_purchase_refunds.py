@@ -9,6 +9,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+from django.test import TestCase
 from django.urls import reverse
 
 from courses import (
@@ -23,16 +24,19 @@ from members import billing, webhooks
 from tests import stripe_harness
 from tests.courses.conftest import make_course, pay_at_checkout, support
 from tests.courses.evaluation_data import add_evaluation, add_test, attempt_post, evaluation_post
+from tests.members.test_webhooks import failing_once_after
 
 ENDED = "Your access to Paid Course has ended"
 
 
 def deliver(client, kind, obj, *, expect=200):
+    """Posts a signed event; the emails its transaction leaves for its commit go out as it ends."""
     payload = stripe_harness.event(kind, obj)
     signature = stripe_harness.sign(payload)
-    response = client.post(
-        "/stripe/webhook/", data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            "/stripe/webhook/", data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+        )
     assert response.status_code == expect
     return payload
 
@@ -51,13 +55,13 @@ def refund(charge_id, amount):
     return billing.client().v1.charges.retrieve(charge_id).to_dict()
 
 
-def dispute(charge_id):
+def dispute(charge_id, status="needs_response"):
     return {
         "id": f"dp_{charge_id}",
         "object": "dispute",
         "charge": charge_id,
         "amount": 4900,
-        "status": "needs_response",
+        "status": status,
     }
 
 
@@ -124,6 +128,54 @@ def test_a_dispute_closes_the_course(client, paid_course, paying, mailoutbox):
     assert "Buy this course" in client.get(paid_course.get_absolute_url()).text
     [mail] = mailoutbox
     assert "Your payment for Paid Course was disputed" in mail.body
+
+
+def test_a_won_dispute_opens_the_course_again_and_says_so(client, buyer, paid_course, paying, mailoutbox):
+    deliver(client, "charge.dispute.created", dispute(paying))
+    paid_course.state = Course.State.CLOSED  # closed to new students meanwhile
+    paid_course.save()
+    mailoutbox.clear()
+
+    deliver(client, "charge.dispute.closed", dispute(paying, "won"))
+
+    assert watches(client, paid_course)
+    assert not Purchase.objects.get().refunded
+    [mail] = mailoutbox
+    assert (mail.subject, mail.to) == ("Your access to Paid Course is back", [buyer.email])
+    assert "The dispute of your payment for Paid Course was closed in our favour" in mail.body
+    assert "its lessons are open to you again" in mail.body
+
+
+def test_a_lost_dispute_keeps_the_course_closed(client, paid_course, paying, mailoutbox):
+    deliver(client, "charge.dispute.created", dispute(paying))
+    mailoutbox.clear()
+    deliver(client, "charge.dispute.closed", dispute(paying, "lost"))
+    assert not watches(client, paid_course)
+    assert Purchase.objects.get().refunded
+    assert not mailoutbox
+
+
+def test_a_won_dispute_of_a_charge_refunded_in_full_keeps_the_course_closed(client, paid_course, paying, mailoutbox):
+    deliver(client, "charge.dispute.created", dispute(paying))
+    deliver(client, "charge.refunded", refund(paying, 4900))
+    mailoutbox.clear()
+    deliver(client, "charge.dispute.closed", dispute(paying, "won"))
+    assert not watches(client, paid_course)
+    assert Purchase.objects.get().refunded
+    assert not mailoutbox
+
+
+def test_the_email_is_sent_once_when_the_event_fails_after_it_and_stripe_retries(
+    client, paid_course, paying, mailoutbox, monkeypatch
+):
+    monkeypatch.setitem(webhooks.HANDLERS, "charge.refunded", failing_once_after(webhooks.charge_refunded))
+    refunded = refund(paying, 4900)
+    deliver(client, "charge.refunded", refunded, expect=500)  # the email was written, then it all rolled back
+    assert watches(client, paid_course)
+    assert not mailoutbox
+    deliver(client, "charge.refunded", refunded)  # as Stripe retries (the first attempt stored nothing)
+    assert not watches(client, paid_course)
+    assert [mail.subject for mail in mailoutbox] == [ENDED]
 
 
 def test_news_of_the_same_refund_again_changes_nothing(client, paid_course, paying, mailoutbox):

@@ -4,8 +4,13 @@ from members import access, billing
 from members.models import Payment, StripeCustomer
 
 
-def test_a_member_subscribes_with_a_test_card_and_gets_the_tier(member, tiers, mailoutbox):
-    subscription = billing.subscribe_with_test_card(user=member, tier=tiers["patron"], payment_method="pm_card_visa")
+def test_a_member_subscribes_with_a_test_card_and_gets_the_tier(
+    member, tiers, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # emails go out once the work is committed
+        subscription = billing.subscribe_with_test_card(
+            user=member, tier=tiers["patron"], payment_method="pm_card_visa"
+        )
     assert subscription.status == "active"
     assert access.standing(member).tier == tiers["patron"]
     assert Payment.objects.get(user=member).amount == 1500

@@ -25,7 +25,7 @@ def sync_stripe():
     return out.getvalue().splitlines()
 
 
-def test_drifted_copies_are_repaired_and_each_repair_is_reported(tiers, mailoutbox):
+def test_drifted_copies_are_repaired_and_each_repair_is_reported(tiers, mailoutbox, django_capture_on_commit_callbacks):
     lost_payment_news = synced("a@test.example", tiers["friend"])
     wrong_tier = synced("b@test.example", tiers["patron"])
     cancelled_at_stripe = synced("c@test.example", tiers["champion"])
@@ -41,7 +41,8 @@ def test_drifted_copies_are_repaired_and_each_repair_is_reported(tiers, mailoutb
     api.subscriptions.update(cancelling_at_stripe.stripe_id, params={"cancel_at_period_end": True})
     mailoutbox.clear()
 
-    lines = sync_stripe()
+    with django_capture_on_commit_callbacks(execute=True):  # emails go out once the work is committed
+        lines = sync_stripe()
 
     assert lines == [
         f"{lost_payment_news.stripe_id}: status past_due -> active",

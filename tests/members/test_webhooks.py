@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
+from django.test import Client, TestCase
 from django.utils import timezone
 
 from members import access, billing, webhooks
@@ -19,8 +19,11 @@ URL = "/stripe/webhook/"
 
 
 def deliver(client, payload, signature=None):
+    """Posts a signed delivery. Its transaction is only a savepoint in the test's: the emails it leaves for
+    its commit go out when it ends, as they would at the real commit (and none from a rolled-back one)."""
     signature = stripe_harness.sign(payload) if signature is None else signature
-    return client.post(URL, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(URL, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
 
 
 def remote_subscription(user, tier):
@@ -192,6 +195,88 @@ def test_a_dispute_ends_access(client, member, tiers):
     assert access.standing(member).tier is None
 
 
+def dispute(charge_id, status="needs_response"):
+    """A dispute of the charge as events carry it (localstripe has no disputes; handlers fetch the charge)."""
+    return {"id": f"dp_{charge_id}", "object": "dispute", "charge": charge_id, "amount": 500, "status": status}
+
+
+def disputed_supporter(client, member, tier):
+    """`member` supports at `tier` and disputes the first payment; returns the subscription and the charge id."""
+    remote = remote_subscription(member, tier)
+    deliver(client, stripe_harness.event("invoice.paid", paid_invoice(remote)))
+    charge_id = billing.client().v1.invoices.list(params={"subscription": remote["id"]}).data[0].charge.id
+    deliver(client, stripe_harness.event("charge.dispute.created", dispute(charge_id)))
+    access.forget(member)
+    assert access.standing(member).tier is None
+    return remote, charge_id
+
+
+def test_a_won_dispute_gives_access_back_and_says_so(client, member, tiers, mailoutbox):
+    _, charge_id = disputed_supporter(client, member, tiers["patron"])
+    mailoutbox.clear()
+
+    won = stripe_harness.event("charge.dispute.closed", dispute(charge_id, "won"))
+    assert deliver(client, won).status_code == 200
+    assert deliver(client, won).status_code == 200  # delivered again
+
+    access.forget(member)
+    assert access.standing(member).tier == tiers["patron"]
+    assert Subscription.objects.get().revoked_at is None
+    assert not Payment.objects.get().disputed  # the payment stands
+    [mail] = mailoutbox
+    assert (mail.subject, mail.to) == ("Your support of Bodywork Anatomy is active again", [member.email])
+    assert "The dispute of your payment for the Patron tier was closed in our favour" in mail.body
+
+
+def test_a_lost_dispute_changes_nothing(client, member, tiers, mailoutbox):
+    _, charge_id = disputed_supporter(client, member, tiers["friend"])
+    mailoutbox.clear()
+    assert deliver(client, stripe_harness.event("charge.dispute.closed", dispute(charge_id, "lost"))).status_code == 200
+    access.forget(member)
+    assert access.standing(member).tier is None
+    assert Subscription.objects.get().revoked_at and Payment.objects.get().disputed
+    assert not mailoutbox
+
+
+def test_a_won_dispute_leaves_access_ended_by_a_full_refund(client, member, tiers, mailoutbox):
+    _, charge_id = disputed_supporter(client, member, tiers["friend"])
+    billing.client().v1.refunds.create(params={"charge": charge_id})  # the teacher refunded it as well
+    deliver(client, stripe_harness.event("charge.refunded", billing.client().v1.charges.retrieve(charge_id).to_dict()))
+    mailoutbox.clear()
+    deliver(client, stripe_harness.event("charge.dispute.closed", dispute(charge_id, "won")))
+    access.forget(member)
+    assert access.standing(member).tier is None
+    assert not mailoutbox
+
+
+def test_a_won_dispute_leaves_access_ended_by_another_payments_refund(client, member, tiers, mailoutbox):
+    _, charge_id = disputed_supporter(client, member, tiers["friend"])
+    first = Payment.objects.get()
+    # An earlier month's payment of the same subscription, refunded in full.
+    Payment.objects.create(
+        user=member, subscription=first.subscription, stripe_invoice_id="in_earlier", amount=500, currency="usd",
+        paid_at=first.paid_at - timedelta(days=30), refunded_amount=500,
+    )  # fmt: skip
+    mailoutbox.clear()
+    deliver(client, stripe_harness.event("charge.dispute.closed", dispute(charge_id, "won")))
+    access.forget(member)
+    assert access.standing(member).tier is None
+    assert not Payment.objects.get(pk=first.pk).disputed
+    assert Subscription.objects.get().revoked_at
+    assert not mailoutbox
+
+
+def test_a_won_dispute_of_a_subscription_ended_since_gives_no_access(client, member, tiers, mailoutbox):
+    remote, charge_id = disputed_supporter(client, member, tiers["friend"])
+    billing.client().v1.subscriptions.cancel(remote["id"])  # and that event has not arrived yet
+    mailoutbox.clear()
+    deliver(client, stripe_harness.event("charge.dispute.closed", dispute(charge_id, "won")))
+    access.forget(member)
+    assert access.standing(member).tier is None
+    assert Subscription.objects.get().status == "canceled"
+    assert not mailoutbox
+
+
 def test_a_failing_handler_answers_500_and_the_retry_works_once(client, member, tiers, stripe_settings):
     remote = remote_subscription(member, tiers["friend"])
     payload = stripe_harness.event("invoice.paid", paid_invoice(remote))
@@ -205,12 +290,48 @@ def test_a_failing_handler_answers_500_and_the_retry_works_once(client, member, 
     assert Payment.objects.count() == 1 and WebhookEvent.objects.count() == 1
 
 
+def failing_once_after(handler):
+    """`handler`, whose first call fails after its work is done, as when a later statement fails."""
+    calls = []
+
+    def handle(subject):
+        handler(subject)
+        calls.append(subject)
+        if len(calls) == 1:
+            raise RuntimeError("a later step failed")
+
+    return handle
+
+
+def test_an_email_is_sent_once_when_the_event_fails_after_it_and_stripe_retries(
+    client, member, tiers, mailoutbox, monkeypatch
+):
+    remote = remote_subscription(member, tiers["patron"])
+    paid = stripe_harness.event("invoice.paid", paid_invoice(remote))
+    monkeypatch.setitem(webhooks.HANDLERS, "invoice.paid", failing_once_after(webhooks.invoice_paid))
+    assert deliver(client, paid).status_code == 500  # the welcome was written, then the transaction rolled back
+    assert not mailoutbox
+    assert deliver(client, paid).status_code == 200  # Stripe's retry
+    assert [mail.subject for mail in mailoutbox] == ["Welcome, and thank you for supporting Bodywork Anatomy"]
+
+    charge_id = billing.client().v1.invoices.list(params={"subscription": remote["id"]}).data[0].charge.id
+    billing.client().v1.refunds.create(params={"charge": charge_id})
+    refunded = stripe_harness.event("charge.refunded", billing.client().v1.charges.retrieve(charge_id).to_dict())
+    monkeypatch.setitem(webhooks.HANDLERS, "charge.refunded", failing_once_after(webhooks.charge_refunded))
+    assert deliver(client, refunded).status_code == 500
+    assert deliver(client, refunded).status_code == 200
+    assert [mail.subject for mail in mailoutbox][1:] == ["Your support of Bodywork Anatomy has ended"]
+    access.forget(member)
+    assert access.standing(member).tier is None
+
+
 def test_past_due_keeps_access_for_the_grace_period_with_one_email(member, tiers, mailoutbox, settings):
     remote = remote_subscription(member, tiers["friend"])
     billing.sync_subscription(remote["id"])
     past_due = {**billing.client().v1.subscriptions.retrieve(remote["id"]).to_dict(), "status": "past_due"}
-    billing.apply_subscription(member, past_due)
-    billing.apply_subscription(member, past_due)  # told twice, emails once
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        billing.apply_subscription(member, past_due)
+        billing.apply_subscription(member, past_due)  # told twice, emails once
     assert access.standing(member).tier == tiers["friend"]
     assert [m.subject for m in mailoutbox].count("Your payment to Bodywork Anatomy did not go through") == 1
     Subscription.objects.update(past_due_since=timezone.now() - timedelta(days=settings.SUPPORTER_GRACE_DAYS + 1))
