@@ -99,8 +99,9 @@ def enrol(user, course):
 def way_in(user, course):
     """Why this visitor cannot watch, as the next step the course page offers:
     "announced", "closed" (to new students), "sign_in", "confirm_email",
-    "support", "buy" or "refunded" (their purchase was refunded or disputed);
-    None when they can watch."""
+    "support", "buy", "refunded" (their purchase was refunded or disputed) or
+    "not_bought" (enrolled, without having bought it, in a closed course sold by
+    purchase, which cannot be bought while closed); None when they can watch."""
     if can_watch(user, course):
         return None
     if course.state == Course.State.ANNOUNCED or (
@@ -116,7 +117,7 @@ def way_in(user, course):
         return "support"
     if Purchase.objects.filter(user=user, course=course, refunded=True).exists():
         return "refunded"
-    return "buy" if course.state == Course.State.OPEN else "closed"
+    return "buy" if course.state == Course.State.OPEN else "not_bought"
 
 
 def way_in_panel(user, course):

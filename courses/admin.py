@@ -103,7 +103,7 @@ class LessonInline(admin.TabularInline):
 class CourseAdmin(admin.ModelAdmin):
     form = CourseForm
     inlines = [LessonInline]
-    list_display = ["title", "state", "access", "ce_hours", "waiting", "position"]
+    list_display = ["title", "state", "access", "ce_credit", "waiting", "position"]
     list_filter = ["state", "access", "kind"]
     search_fields = ["title", "summary", "instructor"]
     prepopulated_fields = {"slug": ["title"]}
@@ -119,6 +119,10 @@ class CourseAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         waiting = Count("notify_requests", filter=Q(notify_requests__notified_at=None))
         return super().get_queryset(request).annotate(waiting_count=waiting)
+
+    @admin.display(description="CE credit", ordering="ce_hours")
+    def ce_credit(self, course):
+        return ce_hours(course.ce_hours)
 
     @admin.display(description="Waiting to hear it opened", ordering="waiting_count")
     def waiting(self, course):
