@@ -7,7 +7,6 @@ subscriptions as we last fetched them from Stripe. Staff see everything, once
 they have set up two-factor authentication, as the staff pages require.
 """
 
-import hashlib
 import math
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -57,8 +56,7 @@ class Standing:
 
 
 ANONYMOUS = Standing(is_member=False, tier=None)
-# Standings are kept pickled; one kept by a release whose Standing had other fields is not read back.
-KEPT_AS = "standing:" + hashlib.sha256(" ".join(field.name for field in fields(Standing)).encode()).hexdigest()[:12]
+KEPT_AS = member_version.kept_name("standing", (field.name for field in fields(Standing)))
 
 
 def standing(user):

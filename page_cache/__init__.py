@@ -16,7 +16,9 @@ address, the dismissed site notice, the member) or swapped in on every serve
 content and when the next scheduled article or post goes live;
 `member_version` forgets a member's pages when any of their rows change, and
 a member's copy also expires when their access would lapse by the clock
-(members.access.Standing.holds_until). Staff get no cached pages.
+(members.access.Standing.holds_until). Staff get no cached pages. The
+member's row and standing are kept under the same tokens, so a page rendered
+for them reads neither from the database.
 """
 
 from functools import wraps

@@ -2,8 +2,10 @@
 only while its token is the current one, so dropping the token forgets every
 page at once, in every process sharing the cache."""
 
+import contextvars
 import math
 import uuid
+from contextlib import contextmanager
 
 from django.core.cache import caches
 from django.db import transaction
@@ -36,8 +38,32 @@ PUBLIC_MODELS = {
 }
 
 
+# Values the page cache read at the start of this request, by key (None: not
+# in the cache), so that what is kept under the same tokens (a member's
+# standing and row) costs no second round trip. Any token dropped during the
+# request empties it.
+_read_ahead = contextvars.ContextVar("page_cache_read_ahead", default=None)
+
+
 def cache():
     return caches["pages"]
+
+
+@contextmanager
+def reading_ahead(found):
+    token = _read_ahead.set(found)
+    try:
+        yield
+    finally:
+        _read_ahead.reset(token)
+
+
+def read_ahead(keys):
+    """The values of `keys` read at the start of the request, or None if any was not."""
+    found = _read_ahead.get()
+    if found is None or not all(key in found for key in keys):
+        return None
+    return {key: found[key] for key in keys if found[key] is not None}
 
 
 def start():
@@ -79,6 +105,8 @@ def drop(token_key):
     transaction commits: a page rendered from the old rows while it was
     still open must not outlive it."""
     cache().delete(token_key)
+    if (found := _read_ahead.get()) is not None:
+        found.clear()
     transaction.on_commit(lambda: cache().delete(token_key))
 
 

@@ -10,6 +10,7 @@ Writes that send no signal (a queryset's update(), bulk_create()) must call
 """
 
 import functools
+import hashlib
 import uuid
 
 from django.apps import apps
@@ -25,12 +26,26 @@ def key(user_id):
     return f"member-version:{user_id}"
 
 
+def item_key(user_id, name):
+    return f"member-item:{user_id}:{name}"
+
+
+def kept_name(kind, fields):
+    """The name under which values of one pickled shape are kept: one kept by
+    a release whose shape had other fields is not read back."""
+    return f"{kind}:" + hashlib.sha256(" ".join(fields).encode()).hexdigest()[:12]
+
+
 def kept(user_id, name, build, seconds=lambda value: None):
     """`build()` worked out for one member, kept while neither their rows nor
     the public content change, and at most `seconds(value)` (None: no limit
-    but PAGE_CACHE_SECONDS). One cache round trip when it is kept."""
-    item = f"member-item:{user_id}:{name}"
-    found = cache().get_many([generation.KEY, key(user_id), item])
+    but PAGE_CACHE_SECONDS). One cache round trip when it is kept, none when
+    the page cache read it ahead (generation.reading_ahead)."""
+    item = item_key(user_id, name)
+    keys = [generation.KEY, key(user_id), item]
+    found = generation.read_ahead(keys)
+    if found is None:
+        found = cache().get_many(keys)
     stamp = (found.get(generation.KEY), found.get(key(user_id)))
     if all(stamp) and (stored := found.get(item)) and stored[0] == stamp:
         return stored[1]

@@ -2,15 +2,15 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.messages.storage.session import SessionStorage
 from django.http import HttpResponse
 from django.middleware.csrf import CSRF_TOKEN_LENGTH, get_token
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 
-from members.access import seconds_holding, standing
+from members.access import KEPT_AS, seconds_holding, standing
 
 from . import generation, member_version
 
@@ -21,6 +21,8 @@ from . import generation, member_version
 CSRF_PLACEHOLDER = salted_hmac("page_cache.csrf_placeholder", "", algorithm="sha256").hexdigest()[:CSRF_TOKEN_LENGTH]
 # Set by anatomy.views.dismiss_notice; the site notice hides when it names the current one.
 NOTICE_COOKIE = "dismissed_notice"
+USER_KEPT_AS = member_version.kept_name("user", (field.attname for field in get_user_model()._meta.concrete_fields))
+KEPT_FOR_PAGES = (USER_KEPT_AS, KEPT_AS)
 
 
 @dataclass
@@ -51,7 +53,9 @@ class Miss:
 class PageCacheMiddleware:
     """Sits after CsrfViewMiddleware, which sets the cookie for the token
     swapped in here, and before the middleware that work for a signed-in
-    visitor: a cached page skips them all, and the database."""
+    visitor: a cached page skips them all, and the database. For a member it
+    has no copy for, the same round trip brings their row and standing as
+    kept (member_version.kept), so the page is rendered without reading them."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -63,7 +67,11 @@ class PageCacheMiddleware:
             miss = Miss(key=page_key(request, member), generation=None, member=member)
         else:
             return self.get_response(request)
-        keys = [generation.KEY, miss.key] + ([member_version.key(member.user_id)] if miss.member else [])
+        keys = [generation.KEY, miss.key]
+        if miss.member:
+            # With the member's row and standing, which a page rendered for them needs.
+            user_id = miss.member.user_id
+            keys += [member_version.key(user_id), *(member_version.item_key(user_id, name) for name in KEPT_FOR_PAGES)]
         found = generation.cache().get_many(keys)
         miss.generation = found.get(generation.KEY)
         if miss.member:
@@ -76,7 +84,14 @@ class PageCacheMiddleware:
                 response._csp_config = csp
             return with_visitor_csrf_token(request, response)
         request.page_cache = miss
-        response = self.get_response(request)
+        if miss.member:
+            # What the page needs kept for the member came in the same round trip.
+            with generation.reading_ahead({key: found.get(key) for key in keys}):
+                if user := kept_user(request, miss.member):
+                    request._cached_user = user  # what AuthenticationMiddleware's request.user returns
+                response = self.get_response(request)
+        else:
+            response = self.get_response(request)
         if not miss.opted_in:
             return response
         # Pages kept here hold this visitor's CSRF token and differ between
@@ -125,6 +140,25 @@ def signed_in_reader(request):
     if not user_id or not auth_hash or SessionStorage.session_key in session:
         return None
     return Member(user_id=str(user_id), auth_hash=auth_hash)
+
+
+def kept_user(request, member):
+    """The member's row, kept under their version token (any save of it drops
+    that), when their session still proves it as Django's get_user would: the
+    session's backend is one of ours and its password hash is the row's.
+    Otherwise None, and Django reads the row and signs a stale session out."""
+    backend_path = request.session.get(BACKEND_SESSION_KEY)
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    user = member_version.kept(
+        member.user_id,
+        USER_KEPT_AS,
+        lambda: load_backend(backend_path).get_user(member.user_id),  # None for an inactive account
+        lambda user: 0 if user is None else None,
+    )
+    if user is None or not constant_time_compare(member.auth_hash, user.get_session_auth_hash()):
+        return None
+    return user
 
 
 def page_key(request, member=None):
