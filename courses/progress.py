@@ -153,6 +153,17 @@ def still_to_watch(progress, lesson):
     }
 
 
+def on_lesson_page(progress, lesson):
+    """The context of the lesson page's `progress` partial (its status line and
+    what is still to watch), rendered with the page and again with each answer
+    to the player's reports."""
+    return {
+        "progress": progress,
+        "percent": percent(progress, lesson),
+        "still_to_watch": still_to_watch(progress, lesson),
+    }
+
+
 def for_course(user, course):
     """The student's progress in each lesson of `course`, by lesson id."""
     if not user.is_authenticated:

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
@@ -182,10 +183,7 @@ def lesson(request, slug, lesson_slug):
         access.enrol(request.user, course)
         mine = LessonProgress.objects.filter(user=request.user, lesson=lesson).first()
         start = _seconds(request.GET.get("t"))
-        context |= {
-            "progress": mine,
-            "percent": progress.percent(mine, lesson),
-            "still_to_watch": progress.still_to_watch(mine, lesson),
+        context |= progress.on_lesson_page(mine, lesson) | {
             "start": start,
             "resume": start if start is not None else progress.resume_at(mine, lesson),
             "video_type": mimetypes.guess_type(lesson.video.name)[0] if lesson.video else "",
@@ -253,5 +251,7 @@ def lesson_progress(request, slug, lesson_slug):
             "watched_seconds": mine.watched_seconds,
             "percent": progress.percent(mine, lesson),
             "complete": mine.completed_at is not None,
+            # The page's status and "not yet seen" line as they read now, for the player to put in place.
+            "progress_html": render_to_string("courses/lesson.html#progress", progress.on_lesson_page(mine, lesson)),
         }
     )

@@ -1,7 +1,9 @@
 // The lesson player: tells the site which parts of the video were actually
 // played (the browser's video.played), so a lesson is complete only once
-// most of it was watched; resumes where the student left off; and lets the
-// chapter links jump the video instead of reloading the page.
+// most of it was watched; keeps the page's progress lines (how much was
+// watched, what is not yet seen) as the site renders them after each report;
+// resumes where the student left off; and lets the chapter and "not yet seen"
+// links jump the video instead of reloading the page.
 (() => {
   "use strict";
 
@@ -10,7 +12,7 @@
   if (!video) return;
 
   const REPORT_EVERY = 7000; // milliseconds, while playing
-  const status = document.querySelector("[data-progress-status]");
+  const lines = document.querySelector("[data-progress]");
   let sent = []; // what video.played held at the last report the site accepted
   let sentPosition = null;
   let sending = false;
@@ -40,8 +42,12 @@
       )
       .filter(([start, end]) => end - start > 0.001);
 
+  // The site renders the lines as on the page, so the wording lives in its template only.
   const show = (result) => {
-    if (status) status.textContent = result.complete ? "Complete" : `${result.percent}% watched`;
+    const fresh = document.createElement("template");
+    fresh.innerHTML = result.progress_html;
+    // Only when they changed: replacing them takes the focus off a link in them.
+    if (fresh.innerHTML !== lines.innerHTML) lines.replaceChildren(fresh.content);
   };
 
   const report = (leaving = false) => {
@@ -99,12 +105,13 @@
     if (document.visibilityState === "hidden") report(true);
   });
 
-  for (const link of document.querySelectorAll("a[data-seconds]")) {
-    link.addEventListener("click", (event) => {
-      event.preventDefault();
-      video.currentTime = Number(link.dataset.seconds);
-      video.focus();
-      video.play().catch(() => {});
-    });
-  }
+  // On the document, not on each link: show() replaces the "not yet seen" links.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-seconds]");
+    if (!link) return;
+    event.preventDefault();
+    video.currentTime = Number(link.dataset.seconds);
+    video.focus();
+    video.play().catch(() => {});
+  });
 })();

@@ -1,7 +1,10 @@
 """A student who watched part of a lesson is told that it counts as watched
 at 90% and which parts they have not seen yet, each a link that starts the
-video there; a completed lesson says only that it is complete."""
+video there; a completed lesson says only that it is complete. The answer to
+each of the player's reports carries these lines as the page would now show
+them, for the player to put in place."""
 
+import json
 import re
 
 import pytest
@@ -145,3 +148,44 @@ def test_the_hint_waits_until_something_was_played(client, member, long_lesson):
     assert "It counts as watched at 90%: not yet seen 0:00–0:30 and 1:30–10:00." in strip_tags(
         hint(client, long_lesson)
     )
+
+
+# In the answer to the player's report
+
+
+def report(client, lesson, ranges):
+    url = reverse("courses:lesson_progress", args=[lesson.course.slug, lesson.slug])
+    data = {"ranges": ranges, "position": ranges[-1][1], "duration": lesson.duration_seconds}
+    return client.post(url, json.dumps(data), content_type="application/json").json()
+
+
+def progress_lines(client, lesson):
+    """The lesson page's status and hint, as HTML."""
+    return re.search(r"<div data-progress>(.*?)</div>", client.get(lesson.get_absolute_url()).text, re.S)[1]
+
+
+def test_the_answer_to_a_report_carries_the_progress_lines_as_the_page_now_shows_them(client, member, long_lesson):
+    client.force_login(member)
+    assert "counts as watched" not in progress_lines(client, long_lesson)
+    answer = report(client, long_lesson, [[0, 130]])
+    assert (
+        strip_tags(answer["progress_html"]).split()
+        == (
+            "This lesson: 21% watched You have watched 21% of this lesson. "
+            "It counts as watched at 90%: not yet seen 2:10–10:00."
+        ).split()
+    )
+    assert answer["progress_html"] == progress_lines(client, long_lesson)
+    answer = report(client, long_lesson, [[400, 600]])
+    assert "not yet seen 2:10–6:40." in strip_tags(answer["progress_html"])
+    assert '<a href="?t=130#player" data-seconds="130">2:10</a>–6:40' in answer["progress_html"]
+    assert answer["progress_html"] == progress_lines(client, long_lesson)
+
+
+def test_the_answer_to_the_report_that_completes_the_lesson_says_so_without_the_hint(client, member, long_lesson):
+    watched(member, long_lesson, [[0, 500]])
+    client.force_login(member)
+    answer = report(client, long_lesson, [[500, 560]])
+    assert answer["complete"] is True
+    assert strip_tags(answer["progress_html"]).split() == ["This", "lesson:", "Complete"]
+    assert answer["progress_html"] == progress_lines(client, long_lesson)
