@@ -1,25 +1,32 @@
 """Searching the library: titles, summaries, muscle facts and sections.
 
-On PostgreSQL each article keeps a weighted tsvector (title A; summary and
-muscle facts B; body C) in `Article.search_vector`, GIN-indexed, and results
-are ranked; only the newest RANKED matches are, as a word found in most of
-the library would otherwise cost a read of most of it. On SQLite every word of the query must appear in the
-title, summary or `search_text`, and title matches come first. Snippets are
-cut in Python around the first match on both. `reindex(article)` keeps both up to date: call it after
-an article or its muscle facts are saved.
+The caller passes the articles a reader may find (today `Article.objects.live()`)
+and a filter for those the reader may open in full; nothing here widens that
+set. The others are locked to the reader: they are found, ranked and quoted by
+their public parts only, the title and summary that their page shows to
+everyone, never by their muscle facts or body, so no result, rank or count
+tells a reader what a locked text says. Both kinds are ranked in one list.
 
-What may appear is decided by the caller, which passes the articles a reader
-may see (today `Article.objects.live()`); nothing here widens that set.
+On PostgreSQL each article keeps a weighted tsvector in `Article.search_vector`
+(title A; summary B; muscle facts C; body D, so the public parts have weights of
+their own), GIN-indexed. A locked article matches only on the words weighted A
+or B and is ranked on them alone. Only the newest RANKED matches are ranked, as
+a word found in most of the library would otherwise cost a read of most of it.
+On SQLite every word of the query must appear in the title, summary or, for an
+article the reader may open, `search_text`, and title matches come first.
+Snippets are cut in Python around the first match on both, from the summary
+only for a locked article. `reindex(article)` keeps both up to date: call it
+after an article or its muscle facts are saved.
 """
 
 import html
 import re
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Func, Q, Value, When
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
@@ -35,6 +42,9 @@ START, STOP = "\x02", "\x03"
 SNIPPET_CHARS = 240
 # On PostgreSQL: the most matches ranked and listed ("more than 500 match").
 RANKED = 500
+# ts_rank's weights for D, C, B and A: body, muscle facts, summary, title. The
+# facts weigh as much as the summary, as when the two shared weight B.
+RANK_WEIGHTS = [0.2, 0.4, 0.4, 1.0]
 
 
 @dataclass(frozen=True)
@@ -54,25 +64,32 @@ def parse(raw):
     return Query(text)
 
 
-def results_page(query, *, articles, number=None):
+def results_page(query, *, articles, readable=None, number=None):
     """One page of `articles` matching the query, best first, each with a
-    `snippet`: safe HTML in which only the <mark> tags are markup. On
-    PostgreSQL the page's `more_than` says "500" when only the newest
-    RANKED matches were ranked."""
+    `snippet`: safe HTML in which only the <mark> tags are markup. `readable`
+    filters the articles the reader may open in full (None or an empty Q: all
+    of them); the others are matched, ranked and quoted by title and summary
+    only, and have `locked` set. On PostgreSQL the page's `more_than` says
+    "500" when only the newest RANKED matches were ranked."""
+    # When() refuses an empty Q, which is what staff, who may open everything, have.
+    articles = articles.annotate(readable=Case(When(readable, then=True), default=False) if readable else Value(True))
     if connections[articles.db].vendor == "postgresql":
         ranked, more = _ranked_postgresql(query, articles)
         page = Paginator(ranked, PAGE_SIZE).get_page(number)
-        rows = articles.select_related("category").defer("body", "search_vector").in_bulk(page.object_list)
+        rows = articles.select_related("category", "min_tier").defer("body", "search_vector").in_bulk(page.object_list)
         page.object_list = [rows[pk] for pk in page.object_list]
         page.more_than = f"{RANKED:,}" if more else ""
         marks = _stems_pattern(query.text, using=articles.db)
     else:
-        page = Paginator(_find_fallback(query, articles).select_related("category"), PAGE_SIZE).get_page(number)
+        found = _find_fallback(query, articles).select_related("category", "min_tier")
+        page = Paginator(found, PAGE_SIZE).get_page(number)
         page.object_list = list(page.object_list)
         page.more_than = ""
         marks = _words_pattern(_terms(query.text)[0])
     for article in page.object_list:
-        article.snippet = _marked_html(_headline(f"{article.summary} {article.search_text}", marks))
+        article.locked = not article.readable
+        text = article.summary if article.locked else f"{article.summary} {article.search_text}"
+        article.snippet = _marked_html(_headline(text, marks))
     return page
 
 
@@ -81,16 +98,45 @@ def _ranked_postgresql(query, articles):
     Ranking reads each match's vector (kept out of line, as it is large), so
     only the newest RANKED matches are ranked, in one query that also counts them."""
     # websearch syntax: "quoted phrases", -excluded words and `or`; never a syntax error.
-    tsquery = SearchQuery(query.text, search_type="websearch", config=CONFIG)
+    words = {"value": query.text, "search_type": "websearch", "config": CONFIG}
+    tsquery = SearchQuery(**words)
+    found = Q(readable=True, search_vector=tsquery) | Q(readable=False, search_vector=_PublicQuery(**words))
     newest = (
-        articles.filter(search_vector=tsquery)
-        .annotate(rank=SearchRank(F("search_vector"), tsquery))
+        articles.filter(found)
+        .annotate(
+            rank=Case(
+                When(readable=True, then=SearchRank(F("search_vector"), tsquery, weights=RANK_WEIGHTS)),
+                default=SearchRank(_PublicWords(F("search_vector")), tsquery, weights=RANK_WEIGHTS),
+            )
+        )
         .order_by("-publish_at", "pk")
         .values_list("pk", "rank", "title")
     )
     rows = list(newest[: RANKED + 1])  # one more, to know whether there were more
     best = sorted(rows[:RANKED], key=lambda row: (-row[1], row[2], row[0]))
     return [pk for pk, _, _ in best], len(rows) > RANKED
+
+
+class _PublicQuery(SearchQuery):
+    """The query with each of its words restricted to weights A and B (title
+    and summary), as in 'greater':AB <-> 'trochant':AB & !'sacrum':AB: each
+    word, so that a -word or a phrase is judged by the public parts alone too
+    (an excluded word found only in the body must not hide a locked article).
+    The GIN index still finds the candidates; the weights are checked on them."""
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = super().as_sql(compiler, connection, **extra)
+        # PostgreSQL writes every word of a tsquery in quotes, doubling quotes within.
+        return f"regexp_replace(({sql})::text, %s, %s, 'g')::tsquery", (*params, "'(?:[^']|'')*'", r"\&:AB")
+
+
+class _PublicWords(Func):
+    """Only the title and summary words of a search vector, to rank a locked
+    article by (ts_rank counts every weight, whatever the query asks for)."""
+
+    function = "ts_filter"
+    template = "%(function)s(%(expressions)s, '{a,b}')"
+    output_field = SearchVectorField()
 
 
 def _find_fallback(query, articles):
@@ -106,7 +152,8 @@ def _find_fallback(query, articles):
 
 
 def _contains(word):
-    return Q(title__icontains=word) | Q(summary__icontains=word) | Q(search_text__icontains=word)
+    # The facts and body (search_text) only of the articles the reader may open.
+    return Q(title__icontains=word) | Q(summary__icontains=word) | Q(readable=True, search_text__icontains=word)
 
 
 def _terms(text):
@@ -174,10 +221,13 @@ def index_fields(*, title, summary, facts_text, body_text):
 
     fields = {"search_text": f"{facts_text}\n{body_text}".strip()}
     if connections[Article.objects.db].vendor == "postgresql":
+        # The weights keep the public parts (A, B) apart from the locked ones (C, D).
+        # Migration 0005 computes the same from the stored fields: change both together.
         fields["search_vector"] = (
             SearchVector(Value(title), weight="A", config=CONFIG)
-            + SearchVector(Value(summary), Value(facts_text), weight="B", config=CONFIG)
-            + SearchVector(Value(body_text), weight="C", config=CONFIG)
+            + SearchVector(Value(summary), weight="B", config=CONFIG)
+            + SearchVector(Value(facts_text), weight="C", config=CONFIG)
+            + SearchVector(Value(body_text), weight="D", config=CONFIG)
         )
     return fields
 

@@ -339,9 +339,13 @@ def search(request):
     query = library_search.parse(request.GET.get("q", ""))
     page_obj = None
     if not query.problem:
-        # Only what the reader may open in full, so no snippet shows locked text.
-        readable = Article.objects.live().filter(access.visible_q(request.user))
-        page_obj = library_search.results_page(query, articles=readable, number=request.GET.get("page"))
+        # Locked articles are found too, by their title and summary only: what their page shows everyone.
+        page_obj = library_search.results_page(
+            query,
+            articles=Article.objects.live(),
+            readable=access.visible_q(request.user),
+            number=request.GET.get("page"),
+        )
     return render(
         request,
         "anatomy/search.html",
