@@ -66,14 +66,30 @@ def read_ahead(keys):
     return {key: found[key] for key in keys if found[key] is not None}
 
 
+def started(token_key, make):
+    """The token under `token_key`: read ahead or started earlier in this
+    request, else `make()`'s (which starts it unless another request did)."""
+    found = _read_ahead.get()
+    if found is not None and found.get(token_key):
+        return found[token_key]
+    token = make()
+    if found is not None:
+        found[token_key] = token
+    return token
+
+
 def start():
     """A new generation, unless another request started one first. It ends
     when the next scheduled article or post goes live, since that happens
     without any save."""
-    token = uuid.uuid4().hex
-    if cache().add(KEY, token, timeout=seconds_to_next_publication()):
-        return token
-    return cache().get(KEY)
+
+    def make():
+        token = uuid.uuid4().hex
+        if cache().add(KEY, token, timeout=seconds_to_next_publication()):
+            return token
+        return cache().get(KEY)
+
+    return started(KEY, make)
 
 
 def seconds_to_next_publication():

@@ -60,10 +60,14 @@ def kept(user_id, name, build, seconds=lambda value: None):
 
 def start(user_id):
     """The member's token, made now unless another request made it first."""
-    token = uuid.uuid4().hex
-    if cache().add(key(user_id), token, timeout=settings.PAGE_CACHE_SECONDS):
-        return token
-    return cache().get(key(user_id))
+
+    def make():
+        token = uuid.uuid4().hex
+        if cache().add(key(user_id), token, timeout=settings.PAGE_CACHE_SECONDS):
+            return token
+        return cache().get(key(user_id))
+
+    return generation.started(key(user_id), make)
 
 
 def forget(user_id):

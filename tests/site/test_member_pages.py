@@ -201,6 +201,18 @@ def test_a_page_rendered_for_the_member_again_costs_no_query_and_four_cache_read
     assert len([name for name, _ in calls if name != "set"]) == 4
 
 
+def test_a_first_visit_after_the_cache_emptied_starts_the_generation_once(member, locked):
+    client = signed_in(member)
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    client.force_login(member)  # the session was in the cache
+    with CaptureQueriesContext(connection) as queries:
+        client.get(locked.get_absolute_url())
+    # The next scheduled post, asked for whenever a generation is started.
+    asked = [query for query in queries.captured_queries if "members_exclusivepost" in query["sql"]]
+    assert len(asked) == 1
+
+
 def test_a_deactivated_member_is_signed_out_on_their_next_page(member, locked):
     client = signed_in(member)
     read(client, locked.get_absolute_url())
