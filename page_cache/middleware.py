@@ -87,8 +87,6 @@ class PageCacheMiddleware:
         if miss.member:
             # What the page needs kept for the member came in the same round trip.
             with generation.reading_ahead({key: found.get(key) for key in keys}):
-                if user := kept_user(request, miss.member):
-                    request._cached_user = user  # what AuthenticationMiddleware's request.user returns
                 response = self.get_response(request)
         else:
             response = self.get_response(request)
@@ -116,6 +114,10 @@ class PageCacheMiddleware:
             miss.generation = miss.generation or generation.start()
             if miss.member:
                 miss.member.version = miss.member.version or member_version.start(miss.member.user_id)
+                # Only on the pages kept for members, which a no-signal write to the row leaves as stale anyway;
+                # any other page (changing the password, a locked file) reads the row as Django does.
+                if not hasattr(request, "_cached_user") and (user := kept_user(request, miss.member)):
+                    request._cached_user = user  # what AuthenticationMiddleware's request.user returns
 
 
 def csrf_placeholder(request):

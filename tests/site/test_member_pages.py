@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from courses import demo
 from members import billing
-from members.models import StripeCustomer, Subscription, Tier, Visibility
+from members.models import StripeCustomer, Subscription, Tier, User, Visibility
 from tests.anatomy import factories
 from tests.conftest import PASSWORD, make_user
 
@@ -219,6 +219,13 @@ def test_a_deactivated_member_is_signed_out_on_their_next_page(member, locked):
     member.is_active = False
     member.save()
     assert "Your account" not in client.get(another_locked(locked).get_absolute_url()).text
+
+
+def test_pages_not_kept_for_members_read_the_members_row_every_time(member, locked):
+    client = signed_in(member)
+    read(client, locked.get_absolute_url())  # keeps the row
+    User.objects.filter(pk=member.pk).update(is_active=False)  # an operator locking the account out: no signal
+    assert client.get(reverse("account_change_password")).status_code == 302  # to sign in
 
 
 def test_a_password_changed_elsewhere_signs_out_a_first_visit_too(member, locked):
