@@ -8,9 +8,11 @@ everyone, never by their muscle facts or body, so no result, rank or count
 tells a reader what a locked text says. Both kinds are ranked in one list.
 
 On PostgreSQL each article keeps a weighted tsvector in `Article.search_vector`
-(title A; summary B; muscle facts C; body D, so the public parts have weights of
-their own), GIN-indexed. A locked article matches only on the words weighted A
-or B and is ranked on them alone. Only the newest RANKED matches are ranked, as
+(title A; muscle facts B; body C; summary D), GIN-indexed. A locked article
+matches only on the words weighted A or D, its public parts, and is ranked on
+them alone. D was unused before the summary moved there (it shared B with the
+facts), so a vector written by an older release, before or after migration
+0005, exposes only its title to that filter, never its facts. Only the newest RANKED matches are ranked, as
 a word found in most of the library would otherwise cost a read of most of it.
 On SQLite every word of the query must appear in the title, summary or, for an
 article the reader may open, `search_text`, and title matches come first.
@@ -42,9 +44,9 @@ START, STOP = "\x02", "\x03"
 SNIPPET_CHARS = 240
 # On PostgreSQL: the most matches ranked and listed ("more than 500 match").
 RANKED = 500
-# ts_rank's weights for D, C, B and A: body, muscle facts, summary, title. The
-# facts weigh as much as the summary, as when the two shared weight B.
-RANK_WEIGHTS = [0.2, 0.4, 0.4, 1.0]
+# ts_rank's weights for D, C, B and A: summary, body, muscle facts, title. The
+# summary weighs as much as the facts, as when the two shared weight B.
+RANK_WEIGHTS = [0.4, 0.2, 0.4, 1.0]
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,8 @@ def _ranked_postgresql(query, articles):
 
 
 class _PublicQuery(SearchQuery):
-    """The query with each of its words restricted to weights A and B (title
-    and summary), as in 'greater':AB <-> 'trochant':AB & !'sacrum':AB: each
+    """The query with each of its words restricted to weights A and D (title
+    and summary), as in 'greater':AD <-> 'trochant':AD & !'sacrum':AD: each
     word, so that a -word or a phrase is judged by the public parts alone too
     (an excluded word found only in the body must not hide a locked article).
     The GIN index still finds the candidates; the weights are checked on them."""
@@ -127,7 +129,7 @@ class _PublicQuery(SearchQuery):
     def as_sql(self, compiler, connection, **extra):
         sql, params = super().as_sql(compiler, connection, **extra)
         # PostgreSQL writes every word of a tsquery in quotes, doubling quotes within.
-        return f"regexp_replace(({sql})::text, %s, %s, 'g')::tsquery", (*params, "'(?:[^']|'')*'", r"\&:AB")
+        return f"regexp_replace(({sql})::text, %s, %s, 'g')::tsquery", (*params, "'(?:[^']|'')*'", r"\&:AD")
 
 
 class _PublicWords(Func):
@@ -135,7 +137,7 @@ class _PublicWords(Func):
     article by (ts_rank counts every weight, whatever the query asks for)."""
 
     function = "ts_filter"
-    template = "%(function)s(%(expressions)s, '{a,b}')"
+    template = "%(function)s(%(expressions)s, '{a,d}')"
     output_field = SearchVectorField()
 
 
@@ -221,13 +223,13 @@ def index_fields(*, title, summary, facts_text, body_text):
 
     fields = {"search_text": f"{facts_text}\n{body_text}".strip()}
     if connections[Article.objects.db].vendor == "postgresql":
-        # The weights keep the public parts (A, B) apart from the locked ones (C, D).
+        # The weights keep the public parts (A, D) apart from the locked ones (B, C).
         # Migration 0005 computes the same from the stored fields: change both together.
         fields["search_vector"] = (
             SearchVector(Value(title), weight="A", config=CONFIG)
-            + SearchVector(Value(summary), weight="B", config=CONFIG)
-            + SearchVector(Value(facts_text), weight="C", config=CONFIG)
-            + SearchVector(Value(body_text), weight="D", config=CONFIG)
+            + SearchVector(Value(facts_text), weight="B", config=CONFIG)
+            + SearchVector(Value(body_text), weight="C", config=CONFIG)
+            + SearchVector(Value(summary), weight="D", config=CONFIG)
         )
     return fields
 

@@ -1,6 +1,6 @@
-"""Search vectors weighted title A, summary B, muscle facts C and body D, so
+"""Search vectors weighted title A, muscle facts B, body C and summary D, so
 that articles locked to a reader can be searched by their public parts (A and
-B) alone; until now the summary and the facts shared B.
+D) alone; until now the summary and the facts shared B, and D was unused.
 
 Every vector is computed again in SQL, as anatomy.search.index_fields() does,
 from the stored title, summary and `search_text`: the facts' words, a newline,
@@ -20,9 +20,9 @@ PARTS = """
 WEIGHTED = f"""
 UPDATE anatomy_article SET search_vector =
     setweight(to_tsvector('english'::regconfig, parts.title), 'A')
-    || setweight(to_tsvector('english'::regconfig, parts.summary), 'B')
-    || setweight(to_tsvector('english'::regconfig, parts.facts), 'C')
-    || setweight(to_tsvector('english'::regconfig, parts.body), 'D')
+    || setweight(to_tsvector('english'::regconfig, parts.facts), 'B')
+    || setweight(to_tsvector('english'::regconfig, parts.body), 'C')
+    || setweight(to_tsvector('english'::regconfig, parts.summary), 'D')
 FROM ({PARTS}) AS parts
 WHERE anatomy_article.id = parts.id
 """  # noqa: S608 (constant SQL)

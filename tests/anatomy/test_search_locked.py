@@ -242,3 +242,16 @@ def test_the_migration_weighs_stored_vectors_as_reindexing_does(category):
         migration.weigh_public_parts_apart(None, editor)
     assert before != reindexed
     assert vectors() == reindexed
+
+
+def test_a_vector_written_before_the_migration_lets_no_locked_facts_find_it(client, quartus):
+    """Between `migrate` and the reload of a deploy, the old release may write a
+    vector the old way (summary and facts sharing weight B): the locked filter
+    then sees its title only."""
+    require_postgres()
+    migration = importlib.import_module("anatomy.migrations.0005_search_public_weights")
+    with connection.schema_editor() as editor:
+        migration.share_weight_b_again(None, editor)
+    assert "gluteus quartus" in {title.lower() for title in listed(get(client, "quartus"))}
+    for word in ["oxbow", "wombat", "quincunx"]:
+        assert listed(get(client, word)) == {}
