@@ -20,7 +20,10 @@
    the dispute did, unless the charge is refunded in full by then: the
    supporter's subscription gives access again (as Stripe has it now, and
    only if no other refund or dispute ended it), the bought course opens
-   again, and the member is told. A lost dispute changes nothing.
+   again, and the member is told. A lost dispute changes nothing. An inquiry
+   (status "warning_...": the bank asks, no money moves) ends nothing.
+   Emails go out once the change is committed; a mail server failing then is
+   logged, and the email is not sent again.
 """
 
 import json
@@ -72,6 +75,8 @@ def charge_refunded(charge):
 
 
 def dispute_created(dispute):
+    if dispute.get("status", "").startswith("warning_"):
+        return  # an inquiry, not a chargeback: no money has left, so nothing is taken away
     fresh = billing.client().v1.charges.retrieve(billing.stripe_id(dispute["charge"])).to_dict()
     revoke_for_charge(fresh, disputed=True)
 

@@ -195,6 +195,17 @@ def test_a_dispute_ends_access(client, member, tiers):
     assert access.standing(member).tier is None
 
 
+def test_an_inquiry_from_the_bank_ends_nothing(client, member, tiers):
+    remote = remote_subscription(member, tiers["friend"])
+    deliver(client, stripe_harness.event("invoice.paid", paid_invoice(remote)))
+    charge_id = billing.client().v1.invoices.list(params={"subscription": remote["id"]}).data[0].charge.id
+    inquiry = stripe_harness.event("charge.dispute.created", dispute(charge_id, "warning_needs_response"))
+    assert deliver(client, inquiry).status_code == 200
+    access.forget(member)
+    assert access.standing(member).tier == tiers["friend"]
+    assert not Payment.objects.get().disputed
+
+
 def dispute(charge_id, status="needs_response"):
     """A dispute of the charge as events carry it (localstripe has no disputes; handlers fetch the charge)."""
     return {"id": f"dp_{charge_id}", "object": "dispute", "charge": charge_id, "amount": 500, "status": status}
