@@ -13,6 +13,8 @@ def defer(name):
     if name in sys.modules:
         return
     spec = importlib.util.find_spec(name)
+    if spec is None:
+        return  # gone from the library (renamed in an upgrade): nothing to defer
     spec.loader = importlib.util.LazyLoader(spec.loader)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

@@ -197,7 +197,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # WebAuthn is off, but allauth's sign-in stage imports its code, and with it
-# fido2 and cryptography: about 12 MB in every worker, never used.
+# fido2 and cryptography: about 12 MB in every worker. Deferred, they load
+# only in a worker that checks a two-factor code (allauth's Authenticator.wrap
+# imports them for every kind), so readers' and members' workers stay smaller.
 lazy_imports.defer("allauth.mfa.webauthn.internal.auth")
 MFA_TOTP_ISSUER = SITE_NAME
 
