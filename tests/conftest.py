@@ -7,7 +7,7 @@ from django.core.cache import caches
 from django.test import override_settings
 from playwright.sync_api import sync_playwright
 
-from members.models import User
+from members.models import Tier, User
 from tests import browser as browser_helpers
 
 # Playwright's sync API keeps an event loop running in the test thread, which
@@ -27,6 +27,17 @@ def make_user(email, *, verified=True, **fields):
     user = User.objects.create_user(email=email, password=PASSWORD, **fields)
     EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
     return user
+
+
+def make_tiers():
+    """Friend < Patron < Champion, as staff would define them, with Stripe prices named but never asked for."""
+    return {
+        name.lower(): Tier.objects.create(
+            name=name, slug=name.lower(), rank=rank, monthly_price=price, benefits="x",
+            stripe_price_id=f"price_{name.lower()}",
+        )
+        for name, rank, price in [("Friend", 1, 500), ("Patron", 2, 1500), ("Champion", 3, 4000)]
+    }  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

@@ -25,6 +25,7 @@ import re
 import secrets
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -142,6 +143,20 @@ class StripeRecorder:
             return response.status, response.getheaders(), response.read()
         finally:
             connection.close()
+
+
+@contextmanager
+def serving(stripe_settings, localstripe, kind=StripeRecorder, *, real_checkout=True):
+    """The site's SDK talks to a recorder of `kind` (a StripeRecorder, or one
+    that answers some calls its own way), which passes the rest to localstripe."""
+    recorder = kind(upstream=localstripe).start()
+    stripe_settings.STRIPE_API_BASE = recorder.url
+    if real_checkout:
+        stripe_settings.STRIPE_OFFLINE_CHECKOUT = False  # the real Checkout path, which the recorder answers
+    try:
+        yield recorder
+    finally:
+        recorder.stop()
 
 
 def _handler_for(recorder):

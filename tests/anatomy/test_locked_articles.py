@@ -18,11 +18,11 @@ from playwright.sync_api import expect
 from anatomy import search
 from anatomy.forms import IllustrationForm
 from anatomy.models import Article, Category, Illustration, MuscleFacts
-from members.models import Subscription, Tier, User, Visibility
+from members.models import Subscription, User, Visibility
 from tests.anatomy import factories
 from tests.anatomy.conftest import GLUTEUS_MEDIUS
 from tests.anatomy.test_query_counts import GLUTEAL, grow_library_to, queries_for
-from tests.conftest import make_user, with_mfa
+from tests.conftest import make_tiers, make_user, with_mfa
 
 # Each locked article hides one distinctive word in its body, a section
 # heading, its muscle facts and its illustration; searching for any of them
@@ -58,13 +58,7 @@ WAY_IN = {
 
 @pytest.fixture
 def tiers(db):
-    return {
-        name.lower(): Tier.objects.create(
-            name=name, slug=name.lower(), rank=rank, monthly_price=price, benefits="x",
-            stripe_price_id=f"price_{name.lower()}",
-        )
-        for name, rank, price in [("Friend", 1, 500), ("Patron", 2, 1500), ("Champion", 3, 4000)]
-    }  # fmt: skip
+    return make_tiers()
 
 
 def image_bytes():

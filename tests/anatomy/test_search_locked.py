@@ -15,9 +15,9 @@ from django.test.utils import CaptureQueriesContext
 
 from anatomy import search
 from anatomy.models import MuscleFacts
-from members.models import Subscription, Tier, Visibility
+from members.models import Subscription, Visibility
 from tests.anatomy import factories
-from tests.conftest import make_user, with_mfa
+from tests.conftest import make_tiers, make_user, with_mfa
 from tests.services import require_postgres
 
 SUMMARY = "Where the fourth gluteal refers pain & how to find it."
@@ -34,13 +34,7 @@ LOCKED_WORDS = ["quincunx", "zephyrine", "oxbow", "wombat", '"ninety heartbeats"
 
 @pytest.fixture
 def tiers(db):
-    return {
-        name.lower(): Tier.objects.create(
-            name=name, slug=name.lower(), rank=rank, monthly_price=price, benefits="x",
-            stripe_price_id=f"price_{name.lower()}",
-        )
-        for name, rank, price in [("Friend", 1, 500), ("Patron", 2, 1500), ("Champion", 3, 4000)]
-    }  # fmt: skip
+    return make_tiers()
 
 
 @pytest.fixture

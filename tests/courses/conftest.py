@@ -17,7 +17,7 @@ from members import billing
 from members.models import StripeCustomer, Subscription, Tier
 from tests.conftest import make_user
 from tests.members.conftest import localstripe, stripe_settings  # noqa: F401 (fixtures for the purchase tests)
-from tests.stripe_recorder import StripeRecorder
+from tests.stripe_recorder import serving
 
 VIDEO_BYTES = (demo.MEDIA / "framing-a-session.webm").read_bytes()
 
@@ -90,11 +90,8 @@ def buy(user, course, *, refunded=False):
 @pytest.fixture
 def recorder(stripe_settings, localstripe):  # noqa: F811 (fixtures imported above)
     """Stripe as the purchase tests see it: Checkout answered here, the rest by localstripe."""
-    recorder = StripeRecorder(upstream=localstripe).start()
-    stripe_settings.STRIPE_API_BASE = recorder.url
-    stripe_settings.STRIPE_OFFLINE_CHECKOUT = False
-    yield recorder
-    recorder.stop()
+    with serving(stripe_settings, localstripe) as recorder:
+        yield recorder
 
 
 @pytest.fixture

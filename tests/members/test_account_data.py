@@ -37,7 +37,7 @@ from tests.browser import sign_in
 from tests.conftest import PASSWORD, make_user
 from tests.courses.evaluation_data import add_evaluation, add_test, complete, make_course
 from tests.members.test_webhooks import deliver
-from tests.stripe_recorder import CHECKOUT, StripeRecorder
+from tests.stripe_recorder import CHECKOUT, StripeRecorder, serving
 
 DELETE = "/account/delete/"
 CONFIRM = {"password": PASSWORD, "confirmation": "Delete my account"}
@@ -158,10 +158,8 @@ class StripeFailingToDeleteCustomers(StripeRecorder):
 
 @pytest.fixture
 def stripe_failing_to_delete_customers(stripe_settings, localstripe):
-    server = StripeFailingToDeleteCustomers(upstream=localstripe).start()
-    stripe_settings.STRIPE_API_BASE = server.url
-    yield server
-    server.stop()
+    with serving(stripe_settings, localstripe, StripeFailingToDeleteCustomers, real_checkout=False) as server:
+        yield server
 
 
 class StripeReplayingIdempotentRequests(StripeRecorder):
@@ -183,11 +181,8 @@ class StripeReplayingIdempotentRequests(StripeRecorder):
 
 @pytest.fixture
 def stripe_keeping_idempotency_keys(stripe_settings, localstripe):
-    server = StripeReplayingIdempotentRequests(upstream=localstripe).start()
-    stripe_settings.STRIPE_API_BASE = server.url
-    stripe_settings.STRIPE_OFFLINE_CHECKOUT = False  # the real Checkout path, which the recorder answers
-    yield server
-    server.stop()
+    with serving(stripe_settings, localstripe, StripeReplayingIdempotentRequests) as server:
+        yield server
 
 
 # Download my data

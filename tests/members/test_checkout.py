@@ -14,7 +14,7 @@ from members import access, billing
 from members.models import StripeCustomer, Subscription, WebhookEvent
 from tests import stripe_harness
 from tests.conftest import make_user
-from tests.stripe_recorder import CHECKOUT, PORTAL, StripeRecorder
+from tests.stripe_recorder import CHECKOUT, PORTAL, serving
 
 WELCOME = "/support/welcome/"
 
@@ -22,11 +22,8 @@ WELCOME = "/support/welcome/"
 @pytest.fixture
 def recorder(stripe_settings, localstripe):
     """The SDK talks to the recorder; the recorder passes through to localstripe."""
-    recorder = StripeRecorder(upstream=localstripe).start()
-    stripe_settings.STRIPE_API_BASE = recorder.url
-    stripe_settings.STRIPE_OFFLINE_CHECKOUT = False  # the real Checkout path, even with DEBUG on
-    yield recorder
-    recorder.stop()
+    with serving(stripe_settings, localstripe) as recorder:  # the real Checkout path, even with DEBUG on
+        yield recorder
 
 
 @pytest.fixture

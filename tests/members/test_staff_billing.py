@@ -27,7 +27,7 @@ from members.models import (
     WebhookEvent,
 )
 from tests.anatomy.test_staff_browser import sign_in_to_the_staff_pages
-from tests.conftest import make_user
+from tests.conftest import make_tiers, make_user
 
 ACCESS_URL = "/staff/members/user/access/"
 SUPPORTERS_URL = "/staff/members/tier/supporters/"
@@ -36,13 +36,7 @@ SUPPORTERS_URL = "/staff/members/tier/supporters/"
 @pytest.fixture
 def tiers(db):
     """Tiers as staff would define them; no Stripe needed for these pages."""
-    return {
-        name.lower(): Tier.objects.create(
-            name=name, slug=name.lower(), rank=rank, monthly_price=price, benefits="x",
-            stripe_price_id=f"price_{name.lower()}",
-        )
-        for name, rank, price in [("Friend", 1, 500), ("Patron", 2, 1500), ("Champion", 3, 4000)]
-    }  # fmt: skip
+    return make_tiers()
 
 
 @pytest.fixture
