@@ -121,11 +121,16 @@ def way_in(user, course):
 
 
 def way_in_panel(user, course):
-    """What courses/includes/way_in.html shows: why this visitor cannot watch, and the next step."""
+    """What courses/includes/way_in.html shows: why this visitor cannot watch, and the next step.
+    `enrolled`: a student offered to buy a course they joined before it was sold, to keep watching.
+    `on_sale`: without a Stripe price, courses.purchases refuses the purchase, so no Buy button."""
+    reason = way_in(user, course)
     return {
-        "way_in": way_in(user, course),
+        "way_in": reason,
         "requirement": requirement(course),
         "standing": members_access.standing(user),
+        "enrolled": reason == "buy" and is_enrolled(user, course),
+        "on_sale": bool(course.stripe_price_id),
     }
 
 
