@@ -246,12 +246,13 @@ def lesson_progress(request, slug, lesson_slug):
         return JsonResponse({"error": "That report is not plausible."}, status=400)
     access.enrol(request.user, lesson.course)
     mine = progress.record(user=request.user, lesson=lesson, ranges=ranges, position=position, duration=duration)
+    lines = progress.on_lesson_page(mine, lesson)
     return JsonResponse(
         {
             "watched_seconds": mine.watched_seconds,
-            "percent": progress.percent(mine, lesson),
+            "percent": lines["percent"],
             "complete": mine.completed_at is not None,
             # The page's status and "not yet seen" line as they read now, for the player to put in place.
-            "progress_html": render_to_string("courses/lesson.html#progress", progress.on_lesson_page(mine, lesson)),
+            "progress_html": render_to_string("courses/lesson.html#progress", lines),
         }
     )

@@ -352,7 +352,7 @@ def end_all_subscriptions_now(*, user):
         current = api.subscriptions.list(params={"customer": link.stripe_id, "limit": 100})  # not yet ended
         return [api.subscriptions.cancel(remote.id).id for remote in current.auto_paging_iter()]
     except stripe.StripeError as error:
-        if isinstance(error, stripe.InvalidRequestError) and error.http_status == 404:
+        if _not_found(error):
             return []  # Stripe no longer knows the customer: nothing to end
         log.warning("Ending the subscriptions of %s failed: %s", user.pk, error)
         raise BillingError(UNREACHABLE_NOTHING_CHANGED) from error
@@ -371,9 +371,13 @@ def delete_customer(*, user):
     try:
         client().v1.customers.delete(link.stripe_id)
     except stripe.StripeError as error:
-        # 404: deleted already, e.g. by an earlier attempt whose local part failed.
-        if not (isinstance(error, stripe.InvalidRequestError) and error.http_status == 404):
+        # Not found: deleted already, e.g. by an earlier attempt whose local part failed.
+        if not _not_found(error):
             log.warning("Deleting the Stripe customer of %s failed: %s", user.pk, error)
             raise BillingError(UNREACHABLE_NOTHING_CHANGED) from error
     with transaction.atomic(durable=True):  # not inside the account's deletion, which may yet roll back
         link.delete()
+
+
+def _not_found(error):
+    return isinstance(error, stripe.InvalidRequestError) and error.http_status == 404
