@@ -5,7 +5,14 @@ from .models import SiteNotice
 
 
 def site(request):
+    fragments.prefetch(request, fragments.on_every_page(request))  # unless the view's own prefetch brought them
     notice = fragments.cached(request, fragments.SITE_NOTICE, SiteNotice.current)
     if notice and request.COOKIES.get("dismissed_notice") == str(notice.pk):
         notice = None
-    return {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, "site_notice": notice}
+    return {
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "site_notice": notice,
+        "site_header": fragments.header(request),
+        "site_chrome": fragments.header_context(request),
+    }

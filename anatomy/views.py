@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
@@ -101,7 +102,7 @@ def category_page(request, category):
         f"category:{category.pk if category else ''}",
         lambda: {
             "children": list(Category.objects.filter(parent=category)),
-            "breadcrumb": breadcrumb_for(category) if category else [],
+            "breadcrumb": breadcrumb_html(breadcrumb_for(category)) if category else "",
         },
     )
     return render(
@@ -121,11 +122,13 @@ def article_page(request, article, *, form=None, preview=False):
     are the locked content and never reach that reader."""
     unlocked = access.can_view(request.user, article)
     parts = part_names(article, unlocked)
-    fragments.prefetch(request, [*parts.values(), fragments.SITE_NOTICE])
+    fragments.prefetch(request, [*parts.values(), *fragments.on_every_page(request)])
     content = locked_content(request, article) if unlocked else None
     teaser = None if unlocked else fragments.cached(request, parts["teaser"], lambda: rendering.render_teaser(article))
     featured = fragments.cached(request, parts["featured"], featured_articles)
-    trail = fragments.cached(request, parts["breadcrumb"], lambda: breadcrumb_for(article.category))
+    trail = fragments.cached(
+        request, parts["breadcrumb"], lambda: breadcrumb_html([*breadcrumb_for(article.category), article])
+    )
     return render(
         request,
         "anatomy/article.html",
@@ -135,7 +138,7 @@ def article_page(request, article, *, form=None, preview=False):
             "content": content,
             "teaser": teaser,
             "standing": access.standing(request.user),
-            "breadcrumb": [*trail, article],
+            "breadcrumb": trail,
             "featured": next((other for other in featured if other.pk != article.pk), None),
             "form": form,
             "blank_form_fields": None if form else blank_question_fields(request, parts["question_form"], content),
@@ -161,7 +164,7 @@ def part_names(article, unlocked):
     version = version_of(article)
     names = {
         "featured": "featured",
-        "breadcrumb": f"breadcrumb:{article.category.path}",
+        "breadcrumb": f"breadcrumb:{version}",
         "question_form": f"question-form:{version}:{unlocked}",
     }
     if unlocked:
@@ -222,6 +225,12 @@ def breadcrumb_for(category):
     """The category's ancestors and itself, root first, in one query."""
     trail = list(Category.objects.filter(path__in=[*category.ancestor_paths(), category.path]))
     return sorted(trail, key=lambda node: node.path.count("/"))
+
+
+def breadcrumb_html(trail):
+    """The breadcrumb and its JSON-LD, the same for every reader: rendered once
+    and cached with the page's other parts."""
+    return render_to_string("includes/breadcrumb.html", {"trail": trail, "site_url": settings.SITE_URL})
 
 
 def related_muscles(facts, limit=12):

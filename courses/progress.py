@@ -11,6 +11,7 @@ when every lesson with an uploaded video is.
 
 import math
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -162,6 +163,34 @@ def on_lesson_page(progress, lesson):
         "percent": percent(progress, lesson),
         "still_to_watch": still_to_watch(progress, lesson),
     }
+
+
+# A member's enrolment and progress in one course, as kept for the lesson page.
+KEPT_AS = member_version.kept_name(
+    "course-progress",
+    (field.attname for model in (Enrolment, LessonProgress) for field in model._meta.concrete_fields),
+)
+
+
+def in_course(user, course):
+    """(enrolled, progress by lesson id) of a signed-in member in `course`.
+    With member page copies on, kept under the member's version token (any
+    save of their enrolment or progress drops it), so a lesson page rendered
+    for them reads neither table."""
+
+    def build():
+        return Enrolment.objects.filter(user=user, course=course).exists(), for_course(user, course)
+
+    if not settings.PAGE_CACHE_MEMBERS:
+        return build()
+    return member_version.kept(user.pk, f"{KEPT_AS}:{course.slug}", build)
+
+
+def kept_keys(user, course_slug):
+    """The cache keys `in_course` reads, for a page to fetch with its other parts (anatomy.fragments.prefetch)."""
+    if not settings.PAGE_CACHE_MEMBERS or not user.is_authenticated:
+        return []
+    return [member_version.item_key(user.pk, f"{KEPT_AS}:{course_slug}")]
 
 
 def for_course(user, course):

@@ -21,7 +21,7 @@ from members import billing, files
 from page_cache import cache_for_anonymous, cache_for_members
 
 from . import access, announcements, progress, purchases
-from .models import Course, Enrolment, Lesson, LessonProgress
+from .models import Course, Enrolment, Lesson
 
 MAX_REPORTED_RANGES = 100
 LONGEST_VIDEO = 24 * 3600  # seconds; a reported length beyond this is nonsense
@@ -165,7 +165,10 @@ def watchable_lesson(request, slug, lesson_slug):
 
 @cache_for_members
 def lesson(request, slug, lesson_slug):
-    found = fragments.cached(request, f"lesson-outline:{slug}:{lesson_slug}", lambda: lesson_outline(slug, lesson_slug))
+    outline = f"lesson-outline:{slug}:{lesson_slug}"
+    # One round trip for the outline, the site's header and notice, and the member's progress in the course.
+    fragments.prefetch(request, [outline, *fragments.on_every_page(request)], progress.kept_keys(request.user, slug))
+    found = fragments.cached(request, outline, lambda: lesson_outline(slug, lesson_slug))
     if found is None:
         raise Http404("No such lesson.")
     lesson, lessons, chapters, handouts = found
@@ -180,8 +183,10 @@ def lesson(request, slug, lesson_slug):
         "watching": watching,
     } | access.way_in_panel(request.user, course)
     if watching:
-        access.enrol(request.user, course)
-        mine = LessonProgress.objects.filter(user=request.user, lesson=lesson).first()
+        enrolled, progress_by_lesson = progress.in_course(request.user, course)
+        if not enrolled:
+            access.enrol(request.user, course)
+        mine = progress_by_lesson.get(lesson.pk)
         start = _seconds(request.GET.get("t"))
         context |= progress.on_lesson_page(mine, lesson) | {
             "start": start,

@@ -66,6 +66,14 @@ def read_ahead(keys):
     return {key: found[key] for key in keys if found[key] is not None}
 
 
+def read_along(values):
+    """Values of keys read later in the request, but before anything was built
+    from the database (anatomy.fragments.prefetch), for `read_ahead` to find."""
+    found = _read_ahead.get()
+    if found is not None:
+        found.update(values)
+
+
 def started(token_key, make):
     """The token under `token_key`: read ahead or started earlier in this
     request, else `make()`'s (which starts it unless another request did)."""

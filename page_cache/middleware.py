@@ -122,8 +122,14 @@ class PageCacheMiddleware:
 
 def csrf_placeholder(request):
     """Context processor, after Django's own csrf one: the page being cached gets the placeholder."""
+    return {"csrf_token": CSRF_PLACEHOLDER} if is_being_kept(request) else {}
+
+
+def is_being_kept(request):
+    """Whether the page being rendered is one the page cache may keep: its CSRF
+    token is the placeholder, swapped for the visitor's own on every serve."""
     miss = getattr(request, "page_cache", None)
-    return {"csrf_token": CSRF_PLACEHOLDER} if miss and miss.opted_in else {}
+    return bool(miss and miss.opted_in)
 
 
 def is_anonymous_read(request):

@@ -3,6 +3,9 @@ an edit shows at once, and a fragment never carries one reader's view to another
 
 import re
 
+from django.test import Client
+from django.urls import reverse
+
 from anatomy.models import Article, MuscleFacts, SiteNotice
 from members.models import Subscription, Tier, Visibility
 from tests.anatomy.conftest import GLUTEUS_MEDIUS
@@ -98,8 +101,9 @@ def csrf_token_in(html):
 
 
 def test_a_signed_in_article_asks_the_cache_for_its_parts_in_one_round_trip(client, library, member, monkeypatch):
-    from django.core.cache import cache
+    from django.core.cache import caches
 
+    cache = caches["pages"]
     client.force_login(member)
     client.get(GLUTEUS_MEDIUS)  # builds and stores every part
     asked = []
@@ -111,5 +115,22 @@ def test_a_signed_in_article_asks_the_cache_for_its_parts_in_one_round_trip(clie
     })  # fmt: skip
     page = client.get(f"{GLUTEUS_MEDIUS}?again").text  # not this member's copy of the page: rendered
     assert "gluteal aponeurosis" in page
-    # One for what the address shows, one for every part of the article page.
-    assert [len(keys) if isinstance(keys, list) else 1 for keys in asked] == [1, 5]
+    # The page cache's lookup (with the member's row and standing), one for what the address shows,
+    # one for every part of the article page and the site's header and notice.
+    assert [len(keys) if isinstance(keys, list) else 1 for keys in asked] == [5, 1, 6]
+
+
+def test_the_header_kept_for_members_fits_each_member_and_section(library, member, staff):
+    staff_client = Client(enforce_csrf_checks=True)
+    staff_client.force_login(staff)
+    assert "Staff pages" in staff_client.get(GLUTEUS_MEDIUS).text  # its header kept first
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
+    article = client.get(GLUTEUS_MEDIUS).text
+    assert "Staff pages" not in article and 'aria-current="page">Anatomy<' in article
+    courses = client.get(reverse("courses:list")).text
+    assert 'aria-current="page">Courses<' in courses and 'aria-current="page">Anatomy<' not in courses
+    # The header's sign-out form carries the member's own token, not the one it was kept with.
+    form = re.search(r'<form method="post" action="/accounts/logout/".*?</form>', article, re.S).group(0)
+    assert client.post(reverse("account_logout"), {"csrfmiddlewaretoken": csrf_token_in(form)}).status_code == 302
+    assert "_auth_user_id" not in client.session

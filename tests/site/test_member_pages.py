@@ -201,6 +201,31 @@ def test_a_page_rendered_for_the_member_again_costs_no_query_and_four_cache_read
     assert len([name for name, _ in calls if name != "set"]) == 4
 
 
+def test_a_lesson_rendered_for_the_member_again_costs_no_query_and_three_cache_reads(member, lesson, monkeypatch):
+    client = signed_in(member)
+    url = lesson.get_absolute_url()
+    read(client, url)  # enrols them, which drops what was kept for them
+    read(client, f"{url}?t=1")
+    calls = record_cache_calls(monkeypatch)
+    page, queries = read(client, f"{url}?t=3")  # another address: no copy, so it is rendered
+    assert "<video" in page and "Not started" in page
+    assert queries == 0  # their enrolment and progress are kept with the lesson's outline
+    # The session, the page cache's lookup, the lesson's outline with the site notice and their progress.
+    assert len([name for name, _ in calls if name != "set"]) == 3
+
+
+def test_watching_shows_on_a_lesson_page_rendered_anew(member, lesson):
+    client = signed_in(member)
+    url = lesson.get_absolute_url()
+    read(client, url)
+    assert "Not started" in read(client, f"{url}?t=2")[0]  # their progress, kept
+    token = client.cookies["csrftoken"].value
+    progress = reverse("courses:lesson_progress", args=[lesson.course.slug, lesson.slug])
+    data = {"ranges": [[0, 5]], "position": 5, "duration": lesson.duration_seconds}
+    client.post(progress, json.dumps(data), content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert "50% watched" in read(client, f"{url}?t=1")[0]  # not a copy: their kept progress was dropped too
+
+
 def test_a_first_visit_after_the_cache_emptied_starts_the_generation_once(member, locked):
     client = signed_in(member)
     for alias in settings.CACHES:
