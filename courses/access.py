@@ -13,7 +13,7 @@ whose purchase was refunded, or whose support lapsed, earns no new
 certificate until they are let in again; one issued before stays valid.
 """
 
-from django.db.models import Count, FilteredRelation, Q
+from django.db.models import Exists, OuterRef
 
 from members import access as members_access
 from members.models import Visibility
@@ -56,17 +56,12 @@ def enrolments_of(user):
     enrolments = (
         Enrolment.objects.filter(user=user)
         .select_related("course__min_tier")
-        # Their purchases that still stand, joined in this same query: a refund closes a bought course.
-        .annotate(
-            live_purchase=FilteredRelation(
-                "course__purchases", condition=Q(course__purchases__user=user, course__purchases__refunded=False)
-            )
-        )
-        .annotate(live_purchases=Count("live_purchase"))
+        # Whether a purchase of theirs still stands, in this same query: a refund closes a bought course.
+        .annotate(bought=Exists(Purchase.objects.filter(user=user, course=OuterRef("course"), refunded=False)))
         .order_by("-enrolled_at")
     )
     return [
-        (enrolment, can_watch(user, enrolment.course, enrolled=True, bought=enrolment.live_purchases > 0))
+        (enrolment, can_watch(user, enrolment.course, enrolled=True, bought=enrolment.bought))
         for enrolment in enrolments
     ]
 
