@@ -7,7 +7,9 @@ inside existing links and headings.
 """
 
 import functools
+import itertools
 import re
+import threading
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 
@@ -36,7 +38,8 @@ class MuscleMention(InlineProcessor):
 
     def __init__(self, links, own_name):
         super().__init__(r"(?!x)x")  # replaced: Markdown would compile the long pattern again, case-sensitively
-        self.compiled_re = mention_pattern(tuple(links))
+        with _making_pattern:
+            self.compiled_re = mention_pattern(tuple(links))
         self.links = links
         self.linked = {own_name}  # an article does not link to itself
 
@@ -54,25 +57,35 @@ class MuscleMention(InlineProcessor):
 def mention_pattern(names):
     """One pattern for every article until a muscle is added or renamed. Made
     per article, each a slightly different one, it took about 90 ms to compile
-    and re's cache kept up to 512 of them: hundreds of MB per worker."""
-    trie = {}
-    for name in names:
-        node = trie
-        for character in name:
-            node = node.setdefault(character, {})
-        node[""] = {}  # a name ends here
-    return re.compile(r"\b(" + (_alternatives(trie) or r"(?!x)x") + r")\b", re.IGNORECASE | re.DOTALL | re.UNICODE)
+    and re's cache kept up to 512 of them: hundreds of MB per worker. Making it
+    takes about 1.5 MB for a moment (a trie of dicts took 2 MB more), and
+    callers hold _making_pattern: a worker's threads rendering their first
+    articles at once each made it, which left the worker up to 10 MB larger
+    for good (memory freed in scattered pieces stays with the process)."""
+    return re.compile(
+        r"\b(" + (_alternatives(sorted(names), 0) or r"(?!x)x") + r")\b", re.IGNORECASE | re.DOTALL | re.UNICODE
+    )
 
 
-def _alternatives(node):
-    """The names below a trie node as one regex with shared prefixes written once,
-    so matching tries a few characters at each place, not a thousand names.
-    Longer names come first: "gluteus medius" wins over "gluteus"."""
-    branches = [re.escape(character) + _alternatives(child) for character, child in node.items() if character]
+_making_pattern = threading.Lock()
+
+
+def _alternatives(names, depth):
+    """The names, sorted and sharing their first `depth` characters, as one
+    regex with shared prefixes written once (a trie), so matching tries a few
+    characters at each place, not a thousand names. Longer names come first:
+    "gluteus medius" wins over "gluteus"."""
+    ends_here = False
+    branches = []
+    for character, group in itertools.groupby(names, key=lambda name: name[depth : depth + 1]):
+        if character:
+            branches.append(re.escape(character) + _alternatives(list(group), depth + 1))
+        else:
+            ends_here = True  # a name ends here
     if not branches:
         return ""
     group = branches[0] if len(branches) == 1 and len(branches[0]) == 1 else "(?:" + "|".join(branches) + ")"
-    return group + "?" if "" in node else group
+    return group + "?" if ends_here else group
 
 
 def muscle_links():

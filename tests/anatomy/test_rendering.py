@@ -1,6 +1,8 @@
 """Muscle mentions in article bodies, without the database: anatomy.rendering."""
 
 import re
+import threading
+import time
 
 from anatomy import rendering
 
@@ -44,4 +46,24 @@ def test_every_article_shares_one_compiled_pattern():
     rendering.mention_pattern.cache_clear()
     for own in ["gluteus medius", "piriformis", "gluteus", ""]:
         rendering.render_markdown("piriformis and gluteus", own_muscle_name=own, links=dict(LINKS))
+    assert rendering.mention_pattern.cache_info().misses == 1
+
+
+def test_threads_rendering_at_once_make_the_pattern_once(monkeypatch):
+    # Each making it at once left a worker about 10 MB larger (see mention_pattern).
+    rendering.mention_pattern.cache_clear()
+    alternatives = rendering._alternatives
+
+    def slow(names, depth):
+        time.sleep(0.2 if depth == 0 else 0)  # long enough for every thread to ask
+        return alternatives(names, depth)
+
+    monkeypatch.setattr(rendering, "_alternatives", slow)
+    threads = [
+        threading.Thread(target=rendering.render_markdown, args=("gluteus",), kwargs={"links": LINKS}) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     assert rendering.mention_pattern.cache_info().misses == 1
