@@ -8,13 +8,12 @@ another request runs meanwhile; Django is thread-safe. The slow transfers
 nginx or object storage, so no thread waits on a slow client for long."""
 
 import gc
-import multiprocessing
 import os
 
 # Address: host:port, or unix:/run/anatomy/gunicorn.sock behind nginx on the same machine.
 bind = (os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000").split(",")
 # gunicorn's rule of thumb: two per core, plus one.
-workers = int(os.environ.get("GUNICORN_WORKERS") or multiprocessing.cpu_count() * 2 + 1)
+workers = int(os.environ.get("GUNICORN_WORKERS") or (os.cpu_count() or 1) * 2 + 1)
 # Threads per worker. 4 doubled the webhook's rate over sync workers (whose
 # 2 workers waited on each commit in turn) and served pages as fast; each
 # thread keeps its own database connection, so PostgreSQL sees up to

@@ -69,6 +69,10 @@ INSTALLED_APPS = [
     "courses",
     "page_cache",
 ]
+# imagekit's image processors (pilkit) import Pillow's drawing module, and with
+# it FreeType and HarfBuzz, which the site's image processing never uses: about
+# 1.5 MB in every worker. Deferred, it loads where something draws (the demo data).
+lazy_imports.defer("PIL.ImageDraw")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -330,6 +334,11 @@ STRIPE_OFFLINE_CHECKOUT = envbool("STRIPE_OFFLINE_CHECKOUT", False)
 # never makes (it is installed for localstripe, which runs as a process of its
 # own): about 9 MB in every worker. Hidden from the site's processes.
 sys.modules.setdefault("aiohttp", None)
+# It also imports requests when it loads, only to pick its default HTTP client;
+# the site passes its own (members.billing.client), which imports requests on
+# the first call to Stripe. Hidden from that pick: about 5 MB in every worker
+# that makes no Stripe call (the SDK's unused default becomes urllib's).
+lazy_imports.hide_from("stripe._http_client", "requests")
 # Days a supporter whose payment failed keeps access while they update their card.
 SUPPORTER_GRACE_DAYS = envint("SUPPORTER_GRACE_DAYS", 7)
 
