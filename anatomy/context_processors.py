@@ -9,10 +9,11 @@ def site(request):
     notice = fragments.cached(request, fragments.SITE_NOTICE, SiteNotice.current)
     if notice and request.COOKIES.get("dismissed_notice") == str(notice.pk):
         notice = None
+    chrome = fragments.header_context(request)
     return {
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
         "site_notice": notice,
-        "site_header": fragments.header(request),
-        "site_chrome": fragments.header_context(request),
+        "site_header": fragments.header(request, chrome),
+        "site_chrome": chrome,
     }

@@ -73,24 +73,23 @@ def key_of(token, name):
 
 def on_every_page(request):
     """The parts every page shows (anatomy.context_processors.site), for a view to prefetch with its own."""
-    return [SITE_NOTICE, *filter(None, [header_name(request)])]
+    return [SITE_NOTICE, *filter(None, [header_name(request, header_context(request))])]
 
 
-def header(request):
-    """The site's header as rendered for this kind of visitor in this section,
-    on pages the page cache keeps (their CSRF token is its placeholder); None
-    elsewhere, where the page renders it with the visitor's own token."""
-    name = header_name(request)
+def header(request, chrome):
+    """The site's header as rendered for this kind of visitor in this section
+    (`chrome`: header_context), on pages the page cache keeps (their CSRF token
+    is its placeholder); None elsewhere, where the page renders it with the
+    visitor's own token."""
+    name = header_name(request, chrome)
     if name is None:
         return None
-    context = {"site_name": settings.SITE_NAME, "site_chrome": header_context(request), "csrf_token": CSRF_PLACEHOLDER}
+    context = {"site_name": settings.SITE_NAME, "site_chrome": chrome, "csrf_token": CSRF_PLACEHOLDER}
     return cached(request, name, lambda: render_to_string("base.html#site-header", context))
 
 
-def header_name(request):
-    if not is_being_kept(request):
-        return None
-    return "header:{signed_in}:{staff_link}:{section}".format(**header_context(request))
+def header_name(request, chrome):
+    return "header:{signed_in}:{staff_link}:{section}".format(**chrome) if is_being_kept(request) else None
 
 
 def header_context(request):

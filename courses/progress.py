@@ -183,14 +183,18 @@ def in_course(user, course):
 
     if not settings.PAGE_CACHE_MEMBERS:
         return build()
-    return member_version.kept(user.pk, f"{KEPT_AS}:{course.slug}", build)
+    return member_version.kept(user.pk, _kept_name(course.slug), build)
 
 
 def kept_keys(user, course_slug):
     """The cache keys `in_course` reads, for a page to fetch with its other parts (anatomy.fragments.prefetch)."""
     if not settings.PAGE_CACHE_MEMBERS or not user.is_authenticated:
         return []
-    return [member_version.item_key(user.pk, f"{KEPT_AS}:{course_slug}")]
+    return [member_version.item_key(user.pk, _kept_name(course_slug))]
+
+
+def _kept_name(course_slug):
+    return f"{KEPT_AS}:{course_slug}"
 
 
 def for_course(user, course):

@@ -7,19 +7,12 @@ from django.test import Client
 from django.urls import reverse
 
 from anatomy.models import Article, MuscleFacts, SiteNotice
-from members.models import Subscription, Tier, Visibility
+from members.models import Subscription, Visibility
 from tests.anatomy.conftest import GLUTEUS_MEDIUS
-from tests.conftest import make_user
+from tests.conftest import make_tiers, make_user
 
 ABSENT = object()
 SECRET = "The walnut release is held for thirty breaths."
-
-
-def make_tiers():
-    return {
-        slug: Tier.objects.create(name=slug.title(), slug=slug, rank=rank, monthly_price=500, stripe_price_id=slug)
-        for slug, rank in [("friend", 1), ("patron", 2)]
-    }
 
 
 def lock_for_patrons(tiers):
