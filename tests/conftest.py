@@ -1,10 +1,12 @@
 import os
 
 import pytest
+import time_machine
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import caches
 from django.test import override_settings
+from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
 from members.models import Tier, User
@@ -45,6 +47,14 @@ def fresh_cache():
     # Rate limits, cooldowns and anonymous pages live in caches; no test inherits another's.
     for each in caches.all():
         each.clear()
+
+
+@pytest.fixture
+def still_clock():
+    """The clock stands still: django-ratelimit counts in fixed windows, and
+    one ending mid-test would start the count again."""
+    with time_machine.travel(timezone.now(), tick=False):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -53,7 +53,7 @@ def test_honeypot_submissions_are_dropped_quietly(client, article, mailoutbox):
     assert not mailoutbox
 
 
-def test_questions_are_rate_limited_per_visitor(client, article):
+def test_questions_are_rate_limited_per_visitor(client, article, still_clock):
     for _ in range(5):
         ask(client, article)
     response = ask(client, article, message="One too many")

@@ -161,7 +161,7 @@ def test_submit_refuses_a_closed_evaluation_even_when_called_directly(member, co
     assert EvaluationAnswer.objects.get().scale == 5
 
 
-def test_sending_the_form_many_times_a_minute_is_slowed_down(client, member, course, questions):
+def test_sending_the_form_many_times_a_minute_is_slowed_down(client, member, course, questions, still_clock):
     complete(member, course)
     client.force_login(member)
     incomplete = evaluation_post(questions, scale=None)

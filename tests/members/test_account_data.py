@@ -247,7 +247,7 @@ def test_the_export_holds_each_kind_of_data_and_nothing_of_another_member(client
         assert trace.lower() not in text.lower(), trace
 
 
-def test_the_export_is_for_the_signed_in_member_by_post_only_and_lightly_rate_limited(client, member):
+def test_the_export_is_for_the_signed_in_member_by_post_only_and_lightly_rate_limited(client, member, still_clock):
     assert client.post("/account/data/").url.startswith("/accounts/login/")
     client.force_login(member)
     assert client.get("/account/data/").status_code == 405  # a link elsewhere can't start a download
@@ -279,7 +279,7 @@ def test_without_the_password_or_the_typed_words_nothing_changes(client, support
     assert client.get("/account/").status_code == 200  # still signed in
 
 
-def test_password_guesses_are_rate_limited(client, member):
+def test_password_guesses_are_rate_limited(client, member, still_clock):
     client.force_login(member)
     for _ in range(5):
         client.post(DELETE, {"password": "", "confirmation": ""})
