@@ -1,5 +1,3 @@
-from allauth.account.models import EmailAddress
-from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -15,29 +13,26 @@ from django_ratelimit.decorators import ratelimit
 
 from anatomy import fragments
 from anatomy.rendering import render_markdown
-from courses import progress
 from page_cache import cache_for_anonymous, cache_for_members
 
-from . import access, account_deletion, billing, data_export, files, webhooks
+from . import access, account_deletion, account_page, billing, data_export, files, webhooks
 from .forms import DeleteAccountForm, TestCardForm
-from .models import ExclusivePost, Payment, Subscription, Tier
+from .models import ExclusivePost, Subscription, Tier
 
 
 @login_required
 @cache_for_members
 def account(request):
+    # One round trip for the site's header and notice and the member's kept rows.
+    fragments.prefetch(request, fragments.on_every_page(request), account_page.kept_keys(request.user))
     standing = access.standing(request.user)
     return render(
         request,
         "members/account.html",
         {
-            "emails": EmailAddress.objects.filter(user=request.user).order_by("-primary", "email"),
-            "mfa_enabled": is_mfa_enabled(request.user),
+            **account_page.rows(request.user),
             "standing": standing,
             "current": standing.subscription,
-            "payments": Payment.objects.filter(user=request.user)[:24],
-            "courses": progress.courses_of(request.user),
-            "has_billing": hasattr(request.user, "stripe_customer"),
             "offline_checkout": offline_checkout_enabled(),
         },
     )

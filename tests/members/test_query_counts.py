@@ -24,12 +24,12 @@ def test_the_account_page_costs_nine_queries_however_many_payments_and_courses(c
     client.force_login(member)
     expected = [
         *STANDING,  # which also gives the current subscription and the past-due banner
+        "account_emailaddress",
         "mfa_authenticator",
+        "members_payment",
         "courses_certificate",
         "courses_enrolment",
         "members_stripecustomer",
-        "members_payment",
-        "account_emailaddress",
     ]
     assert tables(warm_queries(client, "/account/")) == expected
     for number in range(30):

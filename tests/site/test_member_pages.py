@@ -21,8 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses import demo
+from courses.models import Course, Enrolment
 from members import billing
-from members.models import StripeCustomer, Subscription, Tier, User, Visibility
+from members.models import Payment, StripeCustomer, Subscription, Tier, User, Visibility
 from tests.anatomy import factories
 from tests.conftest import PASSWORD, make_user
 
@@ -96,6 +97,13 @@ def record_cache_calls(monkeypatch):
         for name in ("get", "get_many", "set"):
             monkeypatch.setattr(caches[alias], name, recorded(getattr(caches[alias], name), name))
     return calls
+
+
+def patrons_course(patron):
+    return Course.objects.create(
+        slug="patrons-course", title="Patrons Course", summary="x", instructor="Ida", ce_hours=1,
+        state=Course.State.OPEN, access=Course.Access.TIER, min_tier=patron,
+    )  # fmt: skip
 
 
 def another_locked(locked):
@@ -212,6 +220,45 @@ def test_a_lesson_rendered_for_the_member_again_costs_no_query_and_three_cache_r
     assert queries == 0  # their enrolment and progress are kept with the lesson's outline
     # The session, the page cache's lookup, the lesson's outline with the site notice and their progress.
     assert len([name for name, _ in calls if name != "set"]) == 3
+
+
+def test_the_account_page_rendered_again_costs_no_query_and_three_cache_reads(member, patron, monkeypatch):
+    StripeCustomer.objects.create(user=member, stripe_id="cus_mia")
+    Payment.objects.create(user=member, stripe_invoice_id="in_1", amount=1500, currency="usd", paid_at=timezone.now())
+    Enrolment.objects.create(user=member, course=patrons_course(patron))
+    client = signed_in(member)
+    read(client, "/account/")
+    calls = record_cache_calls(monkeypatch)
+    page, queries = read(client, "/account/?from=receipt")  # another address: no copy, so it is rendered
+    assert "Past payments" in page and "15.00 USD" in page and "Manage billing" in page
+    assert "Patrons Course</a>:\n      no longer open to you" in page
+    assert queries == 0  # their emails, payments, courses and billing are kept with their standing
+    # The session, the page cache's lookup, the site's header and notice with the member's rows.
+    assert len([name for name, _ in calls if name != "set"]) == 3
+
+
+def test_a_refund_shows_on_the_account_page_rendered_anew(member):
+    payment = Payment.objects.create(
+        user=member, stripe_invoice_id="in_1", amount=1500, currency="usd", paid_at=timezone.now()
+    )
+    client = signed_in(member)
+    read(client, "/account/")
+    assert "Refunded" not in read(client, "/account/?t=1")[0]  # their payments, kept
+    payment.refunded_amount = 1500
+    payment.save()
+    assert "Refunded" in read(client, "/account/?t=2")[0]
+
+
+def test_a_course_of_a_tier_closes_on_the_account_page_when_the_support_lapses(member, patron):
+    ends = timezone.now() + timedelta(minutes=3)
+    cancel_at(member, patron, ends)
+    Enrolment.objects.create(user=member, course=patrons_course(patron))
+    client = signed_in(member)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        read(client, "/account/")
+        assert "in progress" in read(client, "/account/?t=1")[0]
+        clock.move_to(ends + timedelta(seconds=1))  # nothing saved: only the clock moved
+        assert "no longer open to you" in read(client, "/account/?t=2")[0]
 
 
 def test_watching_shows_on_a_lesson_page_rendered_anew(member, lesson):
