@@ -30,6 +30,8 @@ from .models import (
 PAGE_SIZE = 50
 NOTICE_COOKIE = "dismissed_notice"
 MAX_PATH = OldPath._meta.get_field("path").max_length  # a longer path names nothing
+# The partials of anatomy/article.html that are the same for every reader (article_shell).
+SHELL_PARTS = ("meta", "header", "author", "featured", "structured_data")
 
 
 @cache_for_anonymous
@@ -125,10 +127,6 @@ def article_page(request, article, *, form=None, preview=False):
     fragments.prefetch(request, [*parts.values(), *fragments.on_every_page(request)])
     content = locked_content(request, article) if unlocked else None
     teaser = None if unlocked else fragments.cached(request, parts["teaser"], lambda: rendering.render_teaser(article))
-    featured = fragments.cached(request, parts["featured"], featured_articles)
-    trail = fragments.cached(
-        request, parts["breadcrumb"], lambda: breadcrumb_html([*breadcrumb_for(article.category), article])
-    )
     return render(
         request,
         "anatomy/article.html",
@@ -138,15 +136,29 @@ def article_page(request, article, *, form=None, preview=False):
             "content": content,
             "teaser": teaser,
             "standing": access.standing(request.user),
-            "breadcrumb": trail,
-            "featured": next((other for other in featured if other.pk != article.pk), None),
+            "shell": fragments.cached(request, parts["shell"], lambda: article_shell(request, article)),
             "form": form,
             "blank_form_fields": None if form else blank_question_fields(request, parts["question_form"], content),
             "preview": preview,
-            "article_data": seo.article_data(article),
         },
         status=400 if form is not None else 200,
     )
+
+
+def article_shell(request, article):
+    """What an article's page shows the same to every reader, whatever they
+    may open, as HTML by part of the page: its meta tags, breadcrumb, heading,
+    author, the featured article beside it and its JSON-LD."""
+    featured = fragments.cached(request, "featured", featured_articles)
+    context = {
+        "article": article,
+        "featured": next((other for other in featured if other.pk != article.pk), None),
+        "article_data": seo.article_data(article),
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+    }
+    shell = {part: render_to_string(f"anatomy/article.html#{part}", context) for part in SHELL_PARTS}
+    return shell | {"breadcrumb": breadcrumb_html([*breadcrumb_for(article.category), article])}
 
 
 def blank_question_fields(request, name, content):
@@ -163,8 +175,7 @@ def part_names(article, unlocked):
     """The cached fragments an article page is made of, by the name each is kept under."""
     version = version_of(article)
     names = {
-        "featured": "featured",
-        "breadcrumb": f"breadcrumb:{version}",
+        "shell": f"shell:{version}",
         "question_form": f"question-form:{version}:{unlocked}",
     }
     if unlocked:
