@@ -25,6 +25,8 @@ from .models import Course, Enrolment, Lesson
 
 MAX_REPORTED_RANGES = 100
 LONGEST_VIDEO = 24 * 3600  # seconds; a reported length beyond this is nonsense
+# The partials of courses/lesson.html that are the same for every visitor (lesson_outline).
+OUTLINE_PARTS = ("breadcrumb", "materials", "nav")
 
 
 class NotifyForm(forms.Form):
@@ -165,22 +167,20 @@ def watchable_lesson(request, slug, lesson_slug):
 
 @cache_for_members
 def lesson(request, slug, lesson_slug):
-    outline = f"lesson-outline:{slug}:{lesson_slug}"
+    outline = f"lesson-parts:{slug}:{lesson_slug}"  # renamed when its shape changes: older values are not read
     # One round trip for the outline, the site's header and notice, and the member's progress in the course.
     fragments.prefetch(request, [outline, *fragments.on_every_page(request)], progress.kept_keys(request.user, slug))
     found = fragments.cached(request, outline, lambda: lesson_outline(slug, lesson_slug))
     if found is None:
         raise Http404("No such lesson.")
-    lesson, lessons, chapters, handouts = found
+    lesson, shared = found
     course = lesson.course
     watching = access.can_watch(request.user, course)
-    index = next(i for i, item in enumerate(lessons) if item.pk == lesson.pk)
     context = {
         "course": course,
         "lesson": lesson,
-        "previous": lessons[index - 1] if index else None,
-        "next": lessons[index + 1] if index + 1 < len(lessons) else None,
         "watching": watching,
+        "outline": shared,
     } | access.way_in_panel(request.user, course)
     if watching:
         enrolled, progress_by_lesson = progress.in_course(request.user, course)
@@ -192,8 +192,6 @@ def lesson(request, slug, lesson_slug):
             "start": start,
             "resume": start if start is not None else progress.resume_at(mine, lesson),
             "video_type": mimetypes.guess_type(lesson.video.name)[0] if lesson.video else "",
-            "chapters": chapters,
-            "handouts": handouts,
         }
     response = render(request, "courses/lesson.html", context)
     if watching and lesson.embed_url and not lesson.video:
@@ -204,13 +202,22 @@ def lesson(request, slug, lesson_slug):
 
 
 def lesson_outline(slug, lesson_slug):
-    """(lesson, the course's lessons, its chapters with their clock times, its
-    handouts), the same for every visitor; None if there is no such lesson."""
+    """(lesson, the parts of its page that are the same for every visitor, as
+    HTML by partial of courses/lesson.html); None if there is no such lesson."""
     lesson = Lesson.objects.select_related("course__min_tier").filter(course__slug=slug, slug=lesson_slug).first()
     if lesson is None:
         return None
-    chapters = [(chapter, progress.clock(chapter.start_seconds)) for chapter in lesson.chapters.all()]
-    return lesson, list(lesson.course.lessons.only("title", "slug", "course")), chapters, list(lesson.handouts.all())
+    lessons = list(lesson.course.lessons.only("title", "slug", "course"))
+    index = next(i for i, item in enumerate(lessons) if item.pk == lesson.pk)
+    context = {
+        "course": lesson.course,
+        "lesson": lesson,
+        "previous": lessons[index - 1] if index else None,
+        "next": lessons[index + 1] if index + 1 < len(lessons) else None,
+        "chapters": [(chapter, progress.clock(chapter.start_seconds)) for chapter in lesson.chapters.all()],
+        "handouts": list(lesson.handouts.all()),
+    }
+    return lesson, {part: render_to_string(f"courses/lesson.html#{part}", context) for part in OUTLINE_PARTS}
 
 
 def _seconds(value):
