@@ -160,6 +160,10 @@ PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 600)
 # process shares: a refund handled by one worker must reach the copies held
 # for all of them. Local memory is one cache per process, hence Redis only.
 PAGE_CACHE_MEMBERS = envbool("PAGE_CACHE_MEMBERS", bool(REDIS_URL))
+# Rows saved every few seconds while a member is active: their saves drop the
+# member's pages and what is kept from these rows, not their kept row and
+# standing (page_cache/member_version.py).
+PAGE_CACHE_MEMBER_ACTIVITY = ["courses.LessonProgress"]
 
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [

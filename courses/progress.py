@@ -174,16 +174,16 @@ KEPT_AS = member_version.kept_name(
 
 def in_course(user, course):
     """(enrolled, progress by lesson id) of a signed-in member in `course`.
-    With member page copies on, kept under the member's version token (any
-    save of their enrolment or progress drops it), so a lesson page rendered
-    for them reads neither table."""
+    With member page copies on, kept under the member's version and activity
+    tokens (any save of their enrolment or progress drops it), so a lesson
+    page rendered for them reads neither table."""
 
     def build():
         return Enrolment.objects.filter(user=user, course=course).exists(), for_course(user, course)
 
     if not settings.PAGE_CACHE_MEMBERS:
         return build()
-    return member_version.kept(user.pk, _kept_name(course.slug), build)
+    return member_version.kept(user.pk, _kept_name(course.slug), build, activity=True)
 
 
 def kept_keys(user, course_slug):

@@ -1,9 +1,16 @@
 """A token per member that their own cached pages are stored with, beside the
 site's generation (generation.py). Saving or deleting the member, or any row
-that points or pointed at them (emails, subscriptions, payments, progress,
-enrolments, purchases, certificates, MFA keys), drops it, so a page kept for
-a member never outlives the rows it was rendered from. `kept` holds other
-things worked out for one member under the same token (their standing).
+that points or pointed at them (emails, subscriptions, payments, enrolments,
+purchases, certificates, MFA keys), drops it, so a page kept for a member
+never outlives the rows it was rendered from. `kept` holds other things
+worked out for one member under the same token (their row, their standing).
+
+Rows that change every few seconds while a member is active (a student's
+progress in a lesson: settings.PAGE_CACHE_MEMBER_ACTIVITY) drop a second
+token instead, their activity token. Their pages are stored with both, and
+so is what is kept from those rows (`kept(..., activity=True)`); the rest
+of what is kept for them (their row, their standing) outlives a progress
+report.
 
 Writes that send no signal (a queryset's update(), bulk_create()) must call
 `forget(user_id)` themselves.
@@ -26,6 +33,10 @@ def key(user_id):
     return f"member-version:{user_id}"
 
 
+def activity_key(user_id):
+    return f"member-activity:{user_id}"
+
+
 def item_key(user_id, name):
     return f"member-item:{user_id}:{name}"
 
@@ -36,21 +47,25 @@ def kept_name(kind, fields):
     return f"{kind}:" + hashlib.sha256(" ".join(fields).encode()).hexdigest()[:12]
 
 
-def kept(user_id, name, build, seconds=lambda value: None):
+def kept(user_id, name, build, seconds=lambda value: None, *, activity=False):
     """`build()` worked out for one member, kept while neither their rows nor
     the public content change, and at most `seconds(value)` (None: no limit
-    but PAGE_CACHE_SECONDS). One cache round trip when it is kept, none when
-    the page cache read it ahead (generation.reading_ahead)."""
+    but PAGE_CACHE_SECONDS). `activity`: `build()` reads rows of
+    PAGE_CACHE_MEMBER_ACTIVITY too, so their saves drop it. One cache round
+    trip when it is kept, none when the page cache read it ahead
+    (generation.reading_ahead)."""
     item = item_key(user_id, name)
-    keys = [generation.KEY, key(user_id), item]
+    tokens = [key(user_id), activity_key(user_id)] if activity else [key(user_id)]
+    keys = [generation.KEY, *tokens, item]
     found = generation.read_ahead(keys)
     if found is None:
         found = cache().get_many(keys)
-    stamp = (found.get(generation.KEY), found.get(key(user_id)))
+    stamp = (found.get(generation.KEY), *(found.get(token) for token in tokens))
     if all(stamp) and (stored := found.get(item)) and stored[0] == stamp:
         return stored[1]
     # Taken before build() reads the database: a save meanwhile drops them, and what it built is never used.
-    stamp = (stamp[0] or generation.start(), stamp[1] or start(user_id))
+    tokens_now = (value or start(token) for value, token in zip(stamp[1:], tokens, strict=True))
+    stamp = (stamp[0] or generation.start(), *tokens_now)
     value = build()
     limit = seconds(value)
     if all(stamp) and limit != 0:
@@ -58,20 +73,25 @@ def kept(user_id, name, build, seconds=lambda value: None):
     return value
 
 
-def start(user_id):
-    """The member's token, made now unless another request made it first."""
+def start(token_key):
+    """The member's token under `token_key` (`key` or `activity_key`), made
+    now unless another request made it first."""
 
     def make():
         token = uuid.uuid4().hex
-        if cache().add(key(user_id), token, timeout=settings.PAGE_CACHE_SECONDS):
+        if cache().add(token_key, token, timeout=settings.PAGE_CACHE_SECONDS):
             return token
-        return cache().get(key(user_id))
+        return cache().get(token_key)
 
-    return generation.started(key(user_id), make)
+    return generation.started(token_key, make)
 
 
 def forget(user_id):
     drop(key(user_id))
+
+
+def forget_activity(user_id):
+    drop(activity_key(user_id))
 
 
 def remember_owners(sender, instance, **kwargs):
@@ -83,14 +103,20 @@ def remember_owners(sender, instance, **kwargs):
 
 def member_rows_changed(sender, instance, **kwargs):
     now = owners(instance)
+    forgetting = forget_activity if sender in activity_models() else forget
     for user_id in now | getattr(instance, "_page_cache_owners", set()):
-        forget(user_id)
+        forgetting(user_id)
     instance._page_cache_owners = now
 
 
 def owners(instance):
     found = {instance.pk} if isinstance(instance, get_user_model()) else set()
     return found | {value for name in user_columns(type(instance)) if (value := getattr(instance, name))}
+
+
+@functools.cache
+def activity_models():
+    return {apps.get_model(label) for label in settings.PAGE_CACHE_MEMBER_ACTIVITY}
 
 
 @functools.cache

@@ -32,6 +32,7 @@ class Member:
     user_id: str
     auth_hash: str  # proves the password has not changed since the page was rendered
     version: str | None = None
+    activity: str | None = None  # member_version.activity_key's token: their progress shows on their pages
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Miss:
         """What a cached page must have been stored with to be served now."""
         if self.member is None:
             return (self.generation,)
-        return (self.generation, self.member.version, self.member.auth_hash)
+        return (self.generation, self.member.version, self.member.activity, self.member.auth_hash)
 
 
 class PageCacheMiddleware:
@@ -71,11 +72,16 @@ class PageCacheMiddleware:
         if miss.member:
             # With the member's row and standing, which a page rendered for them needs.
             user_id = miss.member.user_id
-            keys += [member_version.key(user_id), *(member_version.item_key(user_id, name) for name in KEPT_FOR_PAGES)]
+            keys += [
+                member_version.key(user_id),
+                member_version.activity_key(user_id),
+                *(member_version.item_key(user_id, name) for name in KEPT_FOR_PAGES),
+            ]
         found = generation.cache().get_many(keys)
         miss.generation = found.get(generation.KEY)
         if miss.member:
             miss.member.version = found.get(member_version.key(miss.member.user_id))
+            miss.member.activity = found.get(member_version.activity_key(miss.member.user_id))
         page = found.get(miss.key)
         if page and all(miss.stamp()) and page[0] == miss.stamp():
             _, content, headers, csp = page
@@ -113,7 +119,9 @@ class PageCacheMiddleware:
             # render drops them, and the page is never served.
             miss.generation = miss.generation or generation.start()
             if miss.member:
-                miss.member.version = miss.member.version or member_version.start(miss.member.user_id)
+                member, user_id = miss.member, miss.member.user_id
+                member.version = member.version or member_version.start(member_version.key(user_id))
+                member.activity = member.activity or member_version.start(member_version.activity_key(user_id))
                 # Only on the pages kept for members, which a no-signal write to the row leaves as stale anyway;
                 # any other page (changing the password, a locked file) reads the row as Django does.
                 if not hasattr(request, "_cached_user") and (user := kept_user(request, miss.member)):

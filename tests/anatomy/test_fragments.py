@@ -108,9 +108,10 @@ def test_a_signed_in_article_asks_the_cache_for_its_parts_in_one_round_trip(clie
     })  # fmt: skip
     page = client.get(f"{GLUTEUS_MEDIUS}?again").text  # not this member's copy of the page: rendered
     assert "gluteal aponeurosis" in page
-    # The page cache's lookup (with the member's row and standing), one for what the address shows,
-    # one for the article's body, what every reader sees of it, its question form, and the site's header and notice.
-    assert [len(keys) if isinstance(keys, list) else 1 for keys in asked] == [5, 1, 5]
+    # The page cache's lookup (generation, copy, the member's two tokens, their row and standing), one for
+    # what the address shows, one for the article's body, what every reader sees of it, its question form,
+    # and the site's header and notice.
+    assert [len(keys) if isinstance(keys, list) else 1 for keys in asked] == [6, 1, 5]
 
 
 def test_the_header_kept_for_members_fits_each_member_and_section(library, member, staff):

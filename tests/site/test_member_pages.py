@@ -106,6 +106,15 @@ def patrons_course(patron):
     )  # fmt: skip
 
 
+def watch_five_seconds(client, lesson):
+    """The lesson's player reports the first five seconds played."""
+    progress = reverse("courses:lesson_progress", args=[lesson.course.slug, lesson.slug])
+    data = {"ranges": [[0, 5]], "position": 5, "duration": lesson.duration_seconds}
+    token = client.cookies["csrftoken"].value
+    answer = client.post(progress, json.dumps(data), content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert answer.status_code == 200
+
+
 def another_locked(locked):
     """A second article locked as `locked` is, which the member has not read yet."""
     return factories.article(
@@ -167,10 +176,7 @@ def test_progress_shows_on_the_lesson_page_after_watching(member, lesson):
     url = lesson.get_absolute_url()
     read(client, url)
     assert "Not started" in read(client, url)[0]
-    token = client.cookies["csrftoken"].value
-    progress = reverse("courses:lesson_progress", args=[lesson.course.slug, lesson.slug])
-    data = {"ranges": [[0, 5]], "position": 5, "duration": lesson.duration_seconds}
-    client.post(progress, json.dumps(data), content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    watch_five_seconds(client, lesson)
     assert "50% watched" in read(client, url)[0]
 
 
@@ -266,11 +272,20 @@ def test_watching_shows_on_a_lesson_page_rendered_anew(member, lesson):
     url = lesson.get_absolute_url()
     read(client, url)
     assert "Not started" in read(client, f"{url}?t=2")[0]  # their progress, kept
-    token = client.cookies["csrftoken"].value
-    progress = reverse("courses:lesson_progress", args=[lesson.course.slug, lesson.slug])
-    data = {"ranges": [[0, 5]], "position": 5, "duration": lesson.duration_seconds}
-    client.post(progress, json.dumps(data), content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    watch_five_seconds(client, lesson)
     assert "50% watched" in read(client, f"{url}?t=1")[0]  # not a copy: their kept progress was dropped too
+
+
+def test_watching_drops_the_members_copies_but_not_their_row_or_standing(member, lesson, locked, patron):
+    Subscription.objects.create(user=member, stripe_id="sub_mia", tier=patron, status="active")
+    client = signed_in(member)
+    read(client, lesson.get_absolute_url())  # enrols them
+    read(client, locked.get_absolute_url())
+    watch_five_seconds(client, lesson)
+    page, queries = read(client, locked.get_absolute_url())  # their copy was dropped: rendered anew
+    assert QUINCUNX in page
+    assert queries == 0  # their row and standing are still kept: progress does not change them
+    assert "50% watched" in read(client, lesson.get_absolute_url())[0]  # the lesson's copy was dropped too
 
 
 def test_a_first_visit_after_the_cache_emptied_starts_the_generation_once(member, locked):
