@@ -156,6 +156,18 @@ class WebhookEvent(models.Model):
         return f"{self.type} {self.stripe_id}"
 
 
+class WonDispute(models.Model):
+    """A dispute closed in the site's favour. Stripe keeps no order between
+    events: if the news that it was opened arrives after this, it takes
+    nothing away."""
+
+    stripe_id = models.CharField(max_length=100, unique=True)
+    closed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.stripe_id
+
+
 class Visibility(models.TextChoices):
     PUBLIC = "public", "Everyone"
     MEMBERS = "members", "Signed-in members with a verified email"

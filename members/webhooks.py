@@ -21,7 +21,9 @@
    supporter's subscription gives access again (as Stripe has it now, and
    only if no other refund or dispute ended it), the bought course opens
    again, and the member is told. A lost dispute changes nothing. An inquiry
-   (status "warning_...": the bank asks, no money moves) ends nothing.
+   (status "warning_...": the bank asks, no money moves) ends nothing. A
+   won dispute is remembered (WonDispute): news of its opening that comes
+   after it takes nothing away.
    Emails go out once the change is committed; a mail server failing then is
    logged, and the email is not sent again.
 """
@@ -38,7 +40,7 @@ from django.utils import timezone
 from courses import purchases
 
 from . import billing
-from .models import WebhookEvent
+from .models import WebhookEvent, WonDispute
 
 log = logging.getLogger(__name__)
 # Stripe retries a failed delivery for up to three days: news of a payment older than that is not coming.
@@ -77,6 +79,8 @@ def charge_refunded(charge):
 def dispute_created(dispute):
     if dispute.get("status", "").startswith("warning_"):
         return  # an inquiry, not a chargeback: no money has left, so nothing is taken away
+    if WonDispute.objects.filter(stripe_id=dispute["id"]).exists():
+        return  # its news came after the site won it
     fresh = billing.client().v1.charges.retrieve(billing.stripe_id(dispute["charge"])).to_dict()
     revoke_for_charge(fresh, disputed=True)
 
@@ -85,6 +89,7 @@ def dispute_closed(dispute):
     # A closed dispute's outcome is final, so the event's word for it is taken; the charge is fetched.
     if dispute.get("status") != "won":
         return
+    WonDispute.objects.get_or_create(stripe_id=dispute["id"])
     fresh = billing.client().v1.charges.retrieve(billing.stripe_id(dispute["charge"])).to_dict()
     if billing.restore_for_won_dispute(fresh) is None:
         purchases.restore_for_won_dispute(fresh)

@@ -239,6 +239,30 @@ def test_a_won_dispute_gives_access_back_and_says_so(client, member, tiers, mail
     assert "The dispute of your payment for the Patron tier was closed in our favour" in mail.body
 
 
+def test_news_of_a_dispute_that_comes_after_it_was_won_takes_nothing_away(client, member, tiers):
+    remote = remote_subscription(member, tiers["patron"])
+    deliver(client, stripe_harness.event("invoice.paid", paid_invoice(remote)))
+    charge_id = billing.client().v1.invoices.list(params={"subscription": remote["id"]}).data[0].charge.id
+    # "created" failed to arrive at first; Stripe's retry comes after the dispute was closed in our favour.
+    assert deliver(client, stripe_harness.event("charge.dispute.closed", dispute(charge_id, "won"))).status_code == 200
+    assert deliver(client, stripe_harness.event("charge.dispute.created", dispute(charge_id))).status_code == 200
+    access.forget(member)
+    assert access.standing(member).tier == tiers["patron"]
+    assert Subscription.objects.get().revoked_at is None
+    assert not Payment.objects.get().disputed
+
+
+def test_news_of_a_dispute_that_comes_after_it_was_lost_ends_access(client, member, tiers):
+    remote = remote_subscription(member, tiers["patron"])
+    deliver(client, stripe_harness.event("invoice.paid", paid_invoice(remote)))
+    charge_id = billing.client().v1.invoices.list(params={"subscription": remote["id"]}).data[0].charge.id
+    deliver(client, stripe_harness.event("charge.dispute.closed", dispute(charge_id, "lost")))
+    deliver(client, stripe_harness.event("charge.dispute.created", dispute(charge_id)))
+    access.forget(member)
+    assert access.standing(member).tier is None
+    assert Payment.objects.get().disputed
+
+
 def test_a_lost_dispute_changes_nothing(client, member, tiers, mailoutbox):
     _, charge_id = disputed_supporter(client, member, tiers["friend"])
     mailoutbox.clear()
