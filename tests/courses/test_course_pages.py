@@ -105,6 +105,16 @@ def test_the_lesson_page_has_the_player_captions_chapters_handout_and_transcript
     assert "frame-src" not in client.get(lesson.get_absolute_url())["Content-Security-Policy"]
 
 
+def test_a_visitor_who_may_not_watch_gets_none_of_the_lessons_materials(client, member, lesson):
+    materials = ["transcript-heading", "why we start at the hip", "Session framing worksheet", 'data-seconds="3"']
+    html = client.get(lesson.get_absolute_url()).text  # not signed in: the members' course is closed to them
+    assert "How to join this course" in html
+    assert not [text for text in materials if text in html]
+    client.force_login(member)  # the lesson's parts are cached now, the materials with them
+    html = client.get(lesson.get_absolute_url()).text
+    assert all(text in html for text in materials)
+
+
 def test_a_video_hosted_elsewhere_is_framed_from_that_host_only(client, member, db):
     course = make_course("hosted")
     lesson = Lesson.objects.create(
