@@ -11,7 +11,6 @@ when every lesson with an uploaded video is.
 
 import math
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -181,16 +180,12 @@ def in_course(user, course):
     def build():
         return Enrolment.objects.filter(user=user, course=course).exists(), for_course(user, course)
 
-    if not settings.PAGE_CACHE_MEMBERS:
-        return build()
     return member_version.kept(user.pk, _kept_name(course.slug), build, activity=True)
 
 
 def kept_keys(user, course_slug):
-    """The cache keys `in_course` reads, for a page to fetch with its other parts (anatomy.fragments.prefetch)."""
-    if not settings.PAGE_CACHE_MEMBERS or not user.is_authenticated:
-        return []
-    return [member_version.item_key(user.pk, _kept_name(course_slug))]
+    """The cache keys `in_course` reads, for a page to fetch with its other parts."""
+    return member_version.kept_keys(user, _kept_name(course_slug))
 
 
 def _kept_name(course_slug):

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.utils import is_mfa_enabled
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -67,11 +66,7 @@ def standing(user):
         return ANONYMOUS
     cached = getattr(user, "_access_standing", None)
     if cached is None:
-        if settings.PAGE_CACHE_MEMBERS:
-            cached = member_version.kept(user.pk, KEPT_AS, lambda: work_out(user), seconds_holding)
-        else:
-            cached = work_out(user)
-        user._access_standing = cached
+        cached = user._access_standing = member_version.kept(user.pk, KEPT_AS, lambda: work_out(user), seconds_holding)
     return cached
 
 

@@ -9,7 +9,6 @@ for again at another address or with a message to show, reads no table."""
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.utils import is_mfa_enabled
-from django.conf import settings
 
 from courses import progress
 from courses.models import Certificate, Course, Enrolment
@@ -42,13 +41,9 @@ def rows(user):
             "has_billing": StripeCustomer.objects.filter(user=user).exists(),
         }
 
-    if not settings.PAGE_CACHE_MEMBERS:
-        return build()
     return member_version.kept(user.pk, KEPT_AS, build, seconds=lambda _: access.seconds_holding(access.standing(user)))
 
 
 def kept_keys(user):
-    """The cache keys `rows` reads, for the page to fetch with its other parts (anatomy.fragments.prefetch)."""
-    if not settings.PAGE_CACHE_MEMBERS:
-        return []
-    return [member_version.item_key(user.pk, KEPT_AS)]
+    """The cache keys `rows` reads, for the page to fetch with its other parts."""
+    return member_version.kept_keys(user, KEPT_AS)

@@ -53,7 +53,10 @@ def kept(user_id, name, build, seconds=lambda value: None, *, activity=False):
     but PAGE_CACHE_SECONDS). `activity`: `build()` reads rows of
     PAGE_CACHE_MEMBER_ACTIVITY too, so their saves drop it. One cache round
     trip when it is kept, none when the page cache read it ahead
-    (generation.reading_ahead)."""
+    (generation.reading_ahead). Without PAGE_CACHE_MEMBERS, nothing is kept:
+    each process has its own cache, which a save in another would not reach."""
+    if not settings.PAGE_CACHE_MEMBERS:
+        return build()
     item = item_key(user_id, name)
     tokens = [key(user_id), activity_key(user_id)] if activity else [key(user_id)]
     keys = [generation.KEY, *tokens, item]
@@ -71,6 +74,14 @@ def kept(user_id, name, build, seconds=lambda value: None, *, activity=False):
     if all(stamp) and limit != 0:
         cache().set(item, (stamp, value), min(settings.PAGE_CACHE_SECONDS, limit or settings.PAGE_CACHE_SECONDS))
     return value
+
+
+def kept_keys(user, name):
+    """The cache key `kept` reads for `name`, for a page to fetch with its
+    other parts (anatomy.fragments.prefetch); none when nothing is kept."""
+    if not settings.PAGE_CACHE_MEMBERS or not user.is_authenticated:
+        return []
+    return [item_key(user.pk, name)]
 
 
 def start(token_key):
