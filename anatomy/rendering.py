@@ -7,9 +7,7 @@ inside existing links and headings.
 """
 
 import functools
-import itertools
 import re
-import threading
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 
@@ -37,9 +35,8 @@ class MuscleMention(InlineProcessor):
     ANCESTOR_EXCLUDES = ("a", "h1", "h2", "h3", "h4", "h5", "h6")
 
     def __init__(self, links, own_name):
-        super().__init__(r"(?!x)x")  # replaced: Markdown would compile the long pattern again, case-sensitively
-        with _making_pattern:
-            self.compiled_re = mention_pattern(tuple(links))
+        super().__init__(r"(?!x)x")  # replaced: Markdown only calls its finditer()
+        self.compiled_re = mention_finder(tuple(links))
         self.links = links
         self.linked = {own_name}  # an article does not link to itself
 
@@ -54,38 +51,49 @@ class MuscleMention(InlineProcessor):
 
 
 @functools.lru_cache(maxsize=1)
-def mention_pattern(names):
-    """One pattern for every article until a muscle is added or renamed. Made
-    per article, each a slightly different one, it took about 90 ms to compile
-    and re's cache kept up to 512 of them: hundreds of MB per worker. Making it
-    takes about 1.5 MB for a moment (a trie of dicts took 2 MB more), and
-    callers hold _making_pattern: a worker's threads rendering their first
-    articles at once each made it, which left the worker up to 10 MB larger
-    for good (memory freed in scattered pieces stays with the process)."""
-    return re.compile(
-        r"\b(" + (_alternatives(sorted(names), 0) or r"(?!x)x") + r")\b", re.IGNORECASE | re.DOTALL | re.UNICODE
-    )
+def mention_finder(names):
+    """One finder for every article until a muscle is added or renamed."""
+    return MentionFinder(names)
 
 
-_making_pattern = threading.Lock()
+class MentionFinder:
+    """Finds muscle names in text as the pattern `\\b(name|name…)\\b` would
+    (ignoring case, the leftmost match, the longest name there), with a
+    dictionary of names by their first word instead of that pattern: with a
+    thousand names, compiling it took 90 ms and 1.5 MB at its peak, which a
+    worker's memory kept partly for good."""
+
+    def __init__(self, names):
+        self.by_first_word = {}
+        for name in sorted(names, key=len, reverse=True):
+            if first := WORD.match(name):
+                self.by_first_word.setdefault(first.group(), []).append(name)
+
+    def finditer(self, text, pos=0):
+        while (match := self.search(text, pos)) is not None:
+            yield match
+            pos = match.end()
+
+    def search(self, text, pos=0):
+        for word in WORD_AT_BOUNDARY.finditer(text, pos):
+            start = word.start()
+            for name in self.by_first_word.get(word.group().lower(), ()):
+                end = start + len(name)
+                if text[start:end].lower() == name and _boundary(text, end):
+                    return WHOLE.match(text, start, end)
+        return None
 
 
-def _alternatives(names, depth):
-    """The names, sorted and sharing their first `depth` characters, as one
-    regex with shared prefixes written once (a trie), so matching tries a few
-    characters at each place, not a thousand names. Longer names come first:
-    "gluteus medius" wins over "gluteus"."""
-    ends_here = False
-    branches = []
-    for character, group in itertools.groupby(names, key=lambda name: name[depth : depth + 1]):
-        if character:
-            branches.append(re.escape(character) + _alternatives(list(group), depth + 1))
-        else:
-            ends_here = True  # a name ends here
-    if not branches:
-        return ""
-    group = branches[0] if len(branches) == 1 and len(branches[0]) == 1 else "(?:" + "|".join(branches) + ")"
-    return group + "?" if ends_here else group
+WORD = re.compile(r"\w+")
+WORD_AT_BOUNDARY = re.compile(r"\b\w+")
+WHOLE = re.compile(r"(.+)", re.DOTALL)
+
+
+def _boundary(text, index):
+    """Whether `\\b` matches at index: a word character on one side only."""
+    before = index > 0 and WORD.match(text, index - 1, index) is not None
+    after = index < len(text) and WORD.match(text, index, index + 1) is not None
+    return before != after
 
 
 def muscle_links():

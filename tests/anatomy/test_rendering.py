@@ -1,8 +1,9 @@
 """Muscle mentions in article bodies, without the database: anatomy.rendering."""
 
 import re
-import threading
-import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from anatomy import rendering
 
@@ -41,29 +42,29 @@ def test_names_match_whole_words_only():
     assert links_in(html) == []
 
 
-def test_every_article_shares_one_compiled_pattern():
-    # One per article kept hundreds of large patterns in each worker (re's cache holds 512).
-    rendering.mention_pattern.cache_clear()
+def test_every_article_shares_one_finder():
+    rendering.mention_finder.cache_clear()
     for own in ["gluteus medius", "piriformis", "gluteus", ""]:
         rendering.render_markdown("piriformis and gluteus", own_muscle_name=own, links=dict(LINKS))
-    assert rendering.mention_pattern.cache_info().misses == 1
+    assert rendering.mention_finder.cache_info().misses == 1
 
 
-def test_threads_rendering_at_once_make_the_pattern_once(monkeypatch):
-    # Each making it at once left a worker about 10 MB larger (see mention_pattern).
-    rendering.mention_pattern.cache_clear()
-    alternatives = rendering._alternatives
+WORDS = ["gluteus", "medius", "teres", "m", "straße", "été"]
+SEPARATORS = [" ", "  ", "-", ", ", "\n", "_", "'", ""]
 
-    def slow(names, depth):
-        time.sleep(0.2 if depth == 0 else 0)  # long enough for every thread to ask
-        return alternatives(names, depth)
 
-    monkeypatch.setattr(rendering, "_alternatives", slow)
-    threads = [
-        threading.Thread(target=rendering.render_markdown, args=("gluteus",), kwargs={"links": LINKS}) for _ in range(4)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert rendering.mention_pattern.cache_info().misses == 1
+@settings(max_examples=500, deadline=None)
+@given(
+    names=st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join), min_size=1, unique=True),
+    data=st.data(),
+    pos=st.integers(min_value=0, max_value=20),
+)
+def test_the_finder_matches_what_one_pattern_of_every_name_would(names, data, pos):
+    """The pattern it replaced: leftmost match, longest name there, whole words, any case."""
+    pieces = st.one_of(st.sampled_from(names), st.sampled_from(WORDS))
+    cased = pieces.flatmap(lambda piece: st.sampled_from([piece, piece.title(), piece.upper()]))
+    text = "".join(data.draw(st.lists(st.tuples(cased, st.sampled_from(SEPARATORS)).map("".join), max_size=8)))
+    alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    pattern = re.compile(rf"\b({alternatives})\b", re.IGNORECASE)
+    expected = [match.span(1) for match in pattern.finditer(text, pos)]
+    assert [match.span(1) for match in rendering.MentionFinder(names).finditer(text, pos)] == expected
