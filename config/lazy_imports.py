@@ -1,10 +1,11 @@
 """Keeping code the site never runs out of its processes' memory.
 
-`defer(name)` puts a module in sys.modules as a lazy module (importlib's
-LazyLoader): `from package import module` binds it without running it; the
-first attribute read runs it, so code that uses it works as before. (So does
-the import system's own read of `__spec__` when a plain `import name` finds
-the module in sys.modules: defer only what is imported the `from` way.)
+`defer(name)` puts a stand-in for a module in sys.modules: importing it, the
+plain way or the `from` way, binds the stand-in without running the module's
+code; the first read of one of its names runs it, so code that uses it works
+as before. The import system itself reads only `__spec__`, which the stand-in
+has from the start (importlib's LazyLoader ran the module on that read). A
+package's own child can be deferred too (see defer's `before_its_package`).
 
 `hide_from(importer, name)` is for a library that imports an optional module
 only to probe whether it is there: while `importer` runs its top-level code,
@@ -12,24 +13,50 @@ only to probe whether it is there: while `importer` runs its top-level code,
 in `importer`'s own functions later, it imports as usual.
 """
 
+import importlib.machinery
 import importlib.util
 import sys
+import threading
+import types
 
 
-def defer(name):
+def defer(name, *, before_its_package=False):
+    """before_its_package: for a child its package imports as it loads (redis
+    imports redis.asyncio), which must be in place before the package is
+    imported; the package then binds it with its own import."""
     if name in sys.modules:
         return
-    spec = importlib.util.find_spec(name)
+    package, _, child = name.rpartition(".")
+    if package and not before_its_package:
+        importlib.import_module(package)
+    locations = importlib.util.find_spec(package).submodule_search_locations if package else None
+    spec = importlib.machinery.PathFinder.find_spec(name, locations)
     if spec is None:
         return  # gone from the library (renamed in an upgrade): nothing to defer
-    spec.loader = importlib.util.LazyLoader(spec.loader)
     module = importlib.util.module_from_spec(spec)
+    module.__class__ = _Deferred
     sys.modules[name] = module
-    spec.loader.exec_module(module)
-    # Bound on its package too: `from package import module` would otherwise
-    # look the module up by reading one of its attributes, which runs it.
-    package, _, child = name.rpartition(".")
-    setattr(sys.modules[package], child, module)
+    if package in sys.modules:
+        # Bound on its package, as an import binds a child: `import package.child`
+        # then `package.child.name` finds it.
+        setattr(sys.modules[package], child, module)
+
+
+_running = threading.RLock()
+
+
+class _Deferred(types.ModuleType):
+    """A module whose code has not run yet. Python asks `__getattr__` only for
+    names the module does not have: its code, then, on the first such read."""
+
+    def __getattr__(self, attribute):
+        spec = self.__spec__
+        with _running:  # another thread waits here until the code has run
+            if type(self) is _Deferred and not getattr(spec, "_deferred_running", False):
+                spec._deferred_running = True  # a read from the module's own code while it runs falls through
+                spec.loader.exec_module(self)
+                self.__class__ = types.ModuleType
+        return types.ModuleType.__getattribute__(self, attribute)
 
 
 def hide_from(importer, name):

@@ -3,12 +3,14 @@
 import json
 import subprocess
 import sys
+import uuid
 
 import pytest
 
 from members.models import Payment, StripeCustomer
 from tests import stripe_harness
 from tests.processes import ROOT, database_url, production_env, static_root
+from tests.services import REDIS_TEST_URL
 from tests.site.test_settings import PRODUCTION, manage
 
 # A worker's whole URLconf and allauth's sign-in stages, as a sign-in runs them.
@@ -34,9 +36,14 @@ def test_webauthn_which_is_off_is_not_loaded_until_used():
     assert loaded == {"before": [], "after": True}
 
 
+# Modules their importers load at start-up (the Stripe SDK, pilkit, Django's database
+# operations, redis-py) which pages and the webhook do not use.
+UNUSED = ["requests", "PIL.ImageFont", "sqlparse.engine", "redis.asyncio.client"]
 # A worker's day without a call to Stripe: pages, a member's too, then a paid invoice through
-# the webhook (recorded without asking Stripe anything); then a call to Stripe.
-SERVES = """
+# the webhook (recorded without asking Stripe anything); then a call to Stripe and the rest.
+SERVES = (
+    f"UNUSED = {UNUSED!r}\n"
+    + """
 import json, sys
 from django.test import Client
 from members import billing
@@ -51,10 +58,14 @@ invoice = {"id": "in_worker", "object": "invoice", "customer": "cus_worker", "st
 payload = event("invoice.paid", invoice)
 statuses.append(client.post("/stripe/webhook/", payload, content_type="application/json",
                             HTTP_STRIPE_SIGNATURE=sign(payload), secure=True).status_code)
-before = [name for name in ("requests", "PIL.ImageFont") if name in sys.modules]
+before = [name for name in UNUSED if name in sys.modules]
 customer = billing.client().v1.customers.create(params={"email": "worker@test.example"})
-print(json.dumps({"statuses": statuses, "before": before, "after": "requests" in sys.modules, "customer": customer.id}))
+import redis.asyncio, sqlparse
+used = [redis.asyncio.Redis.__name__, sqlparse.split("select 1; select 2;")]
+print(json.dumps({"statuses": statuses, "before": before, "after": [name for name in UNUSED if name in sys.modules],
+                  "customer": customer.id, "used": used}))
 """
+)
 
 
 @pytest.fixture
@@ -66,10 +77,11 @@ def localstripe():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_requests_and_pillows_fonts_load_only_when_used(member, localstripe):
+def test_modules_imported_at_start_but_unused_load_only_when_used(member, localstripe):
     """The Stripe SDK imports requests when it loads, only to choose a default
-    HTTP client the site never uses (about 5 MB in every worker), and pilkit
-    Pillow's drawing module with its fonts (1.5 MB)."""
+    HTTP client the site never uses (about 5 MB in every worker); pilkit
+    Pillow's drawing module with its fonts (1.5 MB); Django sqlparse, for SQL
+    scripts (0.8 MB); redis-py its asyncio client (1.2 MB)."""
     StripeCustomer.objects.create(user=member, stripe_id="cus_worker")
     env = production_env(
         DATABASE_URL=database_url(),
@@ -78,6 +90,8 @@ def test_requests_and_pillows_fonts_load_only_when_used(member, localstripe):
         STRIPE_API_BASE=localstripe,
         STRIPE_WEBHOOK_SECRET=stripe_harness.WEBHOOK_SECRET,
         ALLOWED_HOSTS="testserver",
+        REDIS_URL=REDIS_TEST_URL,
+        CACHE_KEY_PREFIX=f"worker-memory-{uuid.uuid4().hex}:",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", SERVES],
@@ -92,5 +106,6 @@ def test_requests_and_pillows_fonts_load_only_when_used(member, localstripe):
     assert served["statuses"] == [200] * 5
     assert Payment.objects.filter(user=member, stripe_invoice_id="in_worker").exists()
     assert served["before"] == []  # pages and the webhook did without them
-    assert served["after"] is True  # the site's Stripe client uses it, and works
+    assert served["after"] == ["requests", "sqlparse.engine", "redis.asyncio.client"]  # used, they load and work
+    assert served["used"] == ["Redis", ["select 1;", "select 2;"]]
     assert served["customer"].startswith("cus_")
