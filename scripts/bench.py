@@ -695,7 +695,7 @@ def report(pages, bare, webhook, search, memory, env, elapsed):
         print(f"  worst p95: {worst:.1f} ms")
     print("\ngunicorn's memory in MB (RSS counts shared pages in full, PSS shares them out, USS is unshared):")
     for moment, processes in memory.items():
-        workers = ", ".join(f"{w['rss']:.0f} / {w['pss']:.0f} / {w['uss']:.0f}" for w in processes["workers"])
+        workers = ", ".join(f"{w['rss']:.1f} / {w['pss']:.1f} / {w['uss']:.1f}" for w in processes["workers"])
         master = processes["master"]
         print(f"  {moment:<14} workers RSS/PSS/USS {workers}; master PSS {master['pss']:.0f}")
 
