@@ -33,6 +33,8 @@ def defer(name, *, before_its_package=False):
     spec = importlib.machinery.PathFinder.find_spec(name, locations)
     if spec is None:
         return  # gone from the library (renamed in an upgrade): nothing to defer
+    spec.deferred_lock = threading.RLock()  # held while its code runs
+    spec.deferred_running = False
     module = importlib.util.module_from_spec(spec)
     module.__class__ = _Deferred
     sys.modules[name] = module
@@ -42,19 +44,20 @@ def defer(name, *, before_its_package=False):
         setattr(sys.modules[package], child, module)
 
 
-_running = threading.RLock()
-
-
 class _Deferred(types.ModuleType):
     """A module whose code has not run yet. Python asks `__getattr__` only for
     names the module does not have: its code, then, on the first such read."""
 
     def __getattr__(self, attribute):
         spec = self.__spec__
-        with _running:  # another thread waits here until the code has run
-            if type(self) is _Deferred and not getattr(spec, "_deferred_running", False):
-                spec._deferred_running = True  # a read from the module's own code while it runs falls through
-                spec.loader.exec_module(self)
+        with spec.deferred_lock:  # another thread waits here until the code has run
+            if type(self) is _Deferred and not spec.deferred_running:
+                spec.deferred_running = True  # a read from the module's own code while it runs falls through
+                try:
+                    spec.loader.exec_module(self)
+                except BaseException:
+                    spec.deferred_running = False  # as a failed import, the next use tries again
+                    raise
                 self.__class__ = types.ModuleType
         return types.ModuleType.__getattribute__(self, attribute)
 
