@@ -16,11 +16,11 @@ import time
 bind = (os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000").split(",")
 # gunicorn's rule of thumb: two per core, plus one.
 workers = int(os.environ.get("GUNICORN_WORKERS") or (os.cpu_count() or 1) * 2 + 1)
-# Threads per worker. 2 tripled the webhook's rate over sync workers (whose
-# 2 workers waited on each commit in turn) and served pages as fast as 4,
-# with 2 to 3 MB less memory per worker; each thread keeps its own database
-# connection, so PostgreSQL sees up to workers x threads of them per
-# instance. 1 means sync workers.
+# Threads per worker. 2 served pages and the webhook as fast as 4 on the
+# bench, with 2 to 3 MB less memory per worker; a second thread keeps a
+# worker answering while one request waits on Stripe or the mail server.
+# Each thread keeps its own database connection, so PostgreSQL sees up to
+# workers x threads of them per instance. 1 means sync workers.
 threads = int(os.environ.get("GUNICORN_THREADS") or 2)
 worker_class = "gthread" if threads > 1 else "sync"
 # A worker silent this long is killed and replaced. With threads this catches
