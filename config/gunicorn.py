@@ -23,6 +23,10 @@ workers = int(os.environ.get("GUNICORN_WORKERS") or (os.cpu_count() or 1) * 2 + 
 # workers x threads of them per instance. 1 means sync workers.
 threads = int(os.environ.get("GUNICORN_THREADS") or 2)
 worker_class = "gthread" if threads > 1 else "sync"
+# Connections a threaded worker holds at once (open keep-alive ones
+# included); past it, it stops accepting and the other workers take them.
+# gunicorn's default is 1000. The bench sets it low: see scripts/bench.py.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS") or 1000)
 # A worker silent this long is killed and replaced. With threads this catches
 # a hung worker, not a slow request: those are bounded by the timeouts of the
 # clients they wait on (Stripe 15 s, Redis 1 s).

@@ -13,10 +13,10 @@ to a bare Django view measured in the same run.
 4. SQL queries per request, counted in this process with Django's test
    client against the same database: first request (cold cache) and steady
    state. Search timings in this process for a set of realistic queries.
-5. wrk (`--latency`) drives each page for --duration seconds; a run whose
-   keep-alive connections all went to one worker is started again (see
-   run_wrk). Signed-in pages are measured twice: as they come (a page cache
-   may answer) and "rendered", each request with a query string of its own.
+5. wrk (`--latency`) drives each page for --duration seconds, its
+   keep-alive connections spread over the workers (see run_wrk). Signed-in
+   pages are measured twice: as they come (a page cache may answer) and
+   "rendered", each request with a query string of its own.
    Then signed Stripe events go to the webhook from 8 threads, with some
    sent twice.
 6. A table; gunicorn's memory (RSS, PSS and USS from /proc) after startup
@@ -60,9 +60,8 @@ SEARCH_QUERIES = {
     "two words": "hip abduction",
     "phrase": '"trigger points"',
 }
-# Tries for a wrk run whose connections left a worker (nearly) idle, and seconds into a run when they are counted.
-BALANCE_TRIES = 6
-BALANCE_CHECK_AFTER = 1.0
+# Seconds into a wrk run when the connections each worker holds are counted.
+SPREAD_CHECK_AFTER = 1.0
 # wrk runs one thread (-t1), so one counter makes every URL unique.
 UNIQUE_QUERY_SCRIPT = """\
 -- Every request asks for the page with a query string of its own: no page cache can answer it.
@@ -142,7 +141,13 @@ def main():
             webhook_queries = count_webhook_queries(env)
         port = gunicorn_server.free_port()
         # No recycling during the run: the memory read afterwards is what the workers grew to.
-        server_env = {**env, "GUNICORN_WORKERS": "2", "GUNICORN_MAX_REQUESTS": "0"}
+        server_env = {
+            **env,
+            "GUNICORN_WORKERS": "2",
+            "GUNICORN_MAX_REQUESTS": "0",
+            # One more than an even share of wrk's connections: see run_wrk.
+            "GUNICORN_WORKER_CONNECTIONS": str(args.connections // 2 + 1),
+        }
         server = gunicorn_server.start(server_env, port, Path(tmp) / "gunicorn.log")
         try:
             gunicorn_server.wait_until_up(port, server)
@@ -210,6 +215,7 @@ def bench_environment(tmp):
         # connection per request costs more than most pages.
         "DB_CONN_MAX_AGE": "60",
         "MEDIA_ROOT": str(tmp / "media"),
+        "CACHE_DIR": str(tmp / "cache"),
         "PROTECTED_MEDIA_ROOT": str(tmp / "protected"),
         "BENCH_STATIC_ROOT": str(tmp / "static"),
         "STRIPE_WEBHOOK_SECRET": f"whsec_bench_{secrets.token_hex(16)}",
@@ -439,30 +445,25 @@ def run_wrk(wrk, port, page, duration, connections, master_pid, script):
     """wrk's figures for one page, and how its connections were spread over the workers.
 
     wrk opens its connections once and keeps them alive, and which worker
-    accepts each one is up to the kernel and the workers' race to accept: in
-    many runs most or all connections land on one worker, which saturates
-    while the other idles, and the page answers at about half speed. (Behind
+    accepts each one is up to the kernel and the workers' race to accept: left
+    to that, most or all of them often landed on one worker, which saturated
+    while the other idled, and the page answered at about half speed. (Behind
     nginx, which opens a connection per request, the workers share the load.)
-    So a run in which a worker holds less than a quarter of the connections a
-    second in is stopped and started again, up to BALANCE_TRIES times; the
-    last try is kept whatever its spread."""
+    So each worker holds at most one more than an even share
+    (GUNICORN_WORKER_CONNECTIONS) and leaves the rest to the other; the
+    spread a second in is reported, and a worker left with less than a
+    quarter marks the row."""
     command = [wrk, "--latency", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s"]
     if page.cookie:
         command += ["-H", f"Cookie: {page.cookie}"]
     if page.unique_query:
         command += ["-s", str(script)]
     command.append(f"http://{HOST}:{port}{page.url}")
-    for attempt in range(1, BALANCE_TRIES + 1):
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(min(BALANCE_CHECK_AFTER, duration / 3))
-        spread = connection_spread(port, worker_pids(master_pid))
-        # Each worker holds at least a quarter: with 7 of 8 on one, it saturates while the other waits on one client.
-        balanced = min(spread) >= max(1, sum(spread) // 4)
-        if balanced or attempt == BALANCE_TRIES:
-            break
-        process.kill()
-        process.communicate()
-        print(f"    connections per worker {spread_text(spread)}: lopsided, starting again", flush=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(min(SPREAD_CHECK_AFTER, duration / 3))
+    spread = connection_spread(port, worker_pids(master_pid))
+    # Each worker holds at least a quarter: with 7 of 8 on one, it saturates while the other waits on one client.
+    balanced = min(spread) >= max(1, sum(spread) // 4)
     try:
         output, errors = process.communicate(timeout=duration + 30)
     except subprocess.TimeoutExpired:
@@ -470,9 +471,8 @@ def run_wrk(wrk, port, page, duration, connections, master_pid, script):
         raise SystemExit(f"wrk did not finish {page.name} in time") from None
     if process.returncode:
         raise SystemExit(f"wrk failed on {page.name}: {errors.strip()}")
-    verdict = "" if balanced else f"; could not be balanced in {BALANCE_TRIES} tries"
-    print(f"    connections per worker {spread_text(spread)}{verdict}", flush=True)
-    return parse_wrk(output) | {"connections_per_worker": spread, "tries": attempt, "balanced": balanced}
+    print(f"    connections per worker {spread_text(spread)}", flush=True)
+    return parse_wrk(output) | {"connections_per_worker": spread, "balanced": balanced}
 
 
 def connection_spread(port, workers):
@@ -670,12 +670,12 @@ def report(pages, bare, webhook, search, memory, env, elapsed):
             f"{first:.0f} req/s measured first, {last:.0f} last: the higher is the yardstick)"
         )
         print(
-            "(workers: wrk's keep-alive connections held by each gunicorn worker a second into the run; "
-            f"a run that gave a worker less than a quarter was started again, up to {BALANCE_TRIES} tries)"
+            "(workers: wrk's keep-alive connections held by each gunicorn worker a second into the run, "
+            "each capped at one more than an even share)"
         )
         unbalanced = [page.name for page in [*pages, bare] if not page.result["balanced"]]
         if unbalanced:
-            print(f"! lopsided in every try: {', '.join(unbalanced)}; read those rows as low")
+            print(f"! a worker held under a quarter of the connections: {', '.join(unbalanced)}; these read low")
     if webhook:
         print(
             f"\nStripe webhook (invoice.paid, 8 senders): {webhook['events_per_s']:.0f} events/s, "
