@@ -166,7 +166,12 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"},
+        # Pages in each process's memory; the tokens that say which are current
+        # in files every process on this machine shares (page_cache/shared_tokens.py).
+        "pages": {
+            "BACKEND": "page_cache.shared_tokens.SharedTokensCache",
+            "LOCATION": os.environ.get("CACHE_DIR") or str(BASE_DIR / "cache"),
+        },
     }
 # Whole pages for anonymous readers, and each member's own copy of the pages
 # they read (page_cache/), in a cache of their own so that many pages never
@@ -174,10 +179,10 @@ else:
 # member's rows refresh them at once; anything changed another way (a bulk
 # update, a renamed author) shows within this many seconds.
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 600)
-# Members' own copies decide who sees locked text, so they need a cache every
-# process shares: a refund handled by one worker must reach the copies held
-# for all of them. Local memory is one cache per process, hence Redis only.
-PAGE_CACHE_MEMBERS = envbool("PAGE_CACHE_MEMBERS", bool(REDIS_URL))
+# Members' own copies decide who sees locked text: a refund handled by one
+# worker must drop the copies all of them serve, which the tokens every
+# process shares (Redis, or files) see to.
+PAGE_CACHE_MEMBERS = envbool("PAGE_CACHE_MEMBERS", True)
 # Rows saved every few seconds while a member is active: their saves drop the
 # member's pages and what is kept from these rows, not their kept row and
 # standing (page_cache/member_version.py).

@@ -4,6 +4,7 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.test import override_settings
 from django.utils import timezone
@@ -57,11 +58,18 @@ def still_clock():
         yield
 
 
-@pytest.fixture(autouse=True)
-def member_page_copies(settings):
-    # Off without REDIS_URL, where each process has its own cache; on here,
-    # where one process serves the tests and its cache sees every write.
-    settings.PAGE_CACHE_MEMBERS = True
+@pytest.fixture(scope="session", autouse=True)
+def page_cache_tokens_folder(tmp_path_factory):
+    """Without Redis the page cache's tokens are files (page_cache/shared_tokens.py):
+    each test process has a folder of its own, as it has a database of its own,
+    and shares it with the servers it starts (tests/processes.py)."""
+    pages = django_settings.CACHES["pages"]
+    if not pages["BACKEND"].endswith("SharedTokensCache"):
+        yield
+        return
+    folder = str(tmp_path_factory.mktemp("page-cache-tokens"))
+    with override_settings(CACHES={**django_settings.CACHES, "pages": {**pages, "LOCATION": folder}}):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -380,8 +380,8 @@ def test_an_email_address_moved_to_another_member_locks_the_first_out(settings, 
     assert "for a minute" not in read(client, article.get_absolute_url())[0]
 
 
-def test_without_a_shared_cache_members_get_no_copies(settings, member, locked):
-    settings.PAGE_CACHE_MEMBERS = False  # the default without REDIS_URL
+def test_with_copies_turned_off_members_get_none(settings, member, locked):
+    settings.PAGE_CACHE_MEMBERS = False
     client = signed_in(member)
     read(client, locked.get_absolute_url())
     assert read(client, locked.get_absolute_url())[1] > 0

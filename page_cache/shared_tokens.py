@@ -1,0 +1,73 @@
+"""The page cache of a site without Redis: what it keeps (pages, fragments,
+what is kept for members) in each process's own memory, and the tokens that
+say which of that is current (generation.py, member_version.py) in files
+every process on the machine shares.
+
+Nothing in the page cache is served unless the tokens it was stored with
+are the current ones, so a copy one process keeps is never served after a
+save in another process has dropped a token. With the tokens in each
+process's memory too, a worker went on serving pages and members' copies
+that a save handled by another worker had made stale, until they expired.
+"""
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache.backends.locmem import LocMemCache
+
+from . import generation, member_version
+
+TOKENS = (generation.KEY, member_version.key(""), member_version.activity_key(""))
+
+
+def is_token(key):
+    return key.startswith(TOKENS)
+
+
+class SharedTokensCache(BaseCache):
+    """LOCATION: the folder of the tokens' files. OPTIONS: MAX_ENTRIES of the
+    values each process keeps, TOKEN_MAX_ENTRIES of the tokens' files (one
+    for the site, two for each member seen lately)."""
+
+    def __init__(self, location, params):
+        super().__init__(params)
+        options = params.get("OPTIONS", {})
+        keys = {name: params[name] for name in ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION") if name in params}
+        values_options = {"MAX_ENTRIES": options.get("MAX_ENTRIES", 300)}
+        tokens_options = {"MAX_ENTRIES": options.get("TOKEN_MAX_ENTRIES", 10_000)}
+        self.values = LocMemCache(f"page-cache:{location}", {**keys, "OPTIONS": values_options})
+        self.tokens = FileBasedCache(location, {**keys, "OPTIONS": tokens_options})
+
+    def _holding(self, key):
+        return self.tokens if is_token(key) else self.values
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        # Not atomic across processes for a token: two may each think they made
+        # it, and the copies stored with the one overwritten are never served.
+        return self._holding(key).add(key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._holding(key).get(key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        self._holding(key).set(key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._holding(key).touch(key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._holding(key).delete(key, version)
+
+    def has_key(self, key, version=None):
+        return self._holding(key).has_key(key, version)
+
+    def incr(self, key, delta=1, version=None):
+        return self._holding(key).incr(key, delta, version)
+
+    def get_many(self, keys, version=None):
+        tokens = [key for key in keys if is_token(key)]
+        found = self.tokens.get_many(tokens, version) if tokens else {}
+        return found | self.values.get_many([key for key in keys if not is_token(key)], version)
+
+    def clear(self):
+        self.tokens.clear()
+        self.values.clear()
