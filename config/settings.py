@@ -173,6 +173,7 @@ else:
             "LOCATION": os.environ.get("CACHE_DIR") or str(BASE_DIR / "cache"),
         },
     }
+    SESSION_ENGINE = "config.sessions"
 # Whole pages for anonymous readers, and each member's own copy of the pages
 # they read (page_cache/), in a cache of their own so that many pages never
 # push out rate limits. Staff edits, scheduled publishing and changes to a
