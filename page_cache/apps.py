@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class PageCacheConfig(AppConfig):
@@ -7,8 +8,9 @@ class PageCacheConfig(AppConfig):
 
     def ready(self):
         # Connected in every process (web, shell, management commands), since
-        # all of them share the cache once REDIS_URL is set.
-        from . import generation, member_version
+        # all of them share the tokens (in Redis, or in CACHE_DIR's files).
+        from . import generation, member_version, shared_tokens
 
         generation.connect()
         member_version.connect()
+        checks.register(shared_tokens.check_token_folder, checks.Tags.caches)

@@ -10,6 +10,11 @@ process's memory too, a worker went on serving pages and members' copies
 that a save handled by another worker had made stale, until they expired.
 """
 
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core import checks
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.locmem import LocMemCache
@@ -71,3 +76,24 @@ class SharedTokensCache(BaseCache):
     def clear(self):
         self.tokens.clear()
         self.values.clear()
+
+
+def check_token_folder(app_configs, **kwargs):
+    """A folder the tokens cannot be written to would fail every page that
+    starts one: said at `check` and `migrate` time instead."""
+    pages = settings.CACHES["pages"]
+    if pages["BACKEND"] != f"{__name__}.{SharedTokensCache.__name__}":
+        return []
+    folder = Path(pages["LOCATION"])
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as error:
+        return [
+            checks.Error(
+                f"The page cache cannot write its tokens in {folder}: {error}",
+                hint="Set CACHE_DIR to a folder every app process on this machine can write, or set REDIS_URL.",
+                id="page_cache.E001",
+            )
+        ]
+    return []

@@ -11,7 +11,7 @@ from django.core.cache import caches
 from django.utils import timezone
 
 from members.models import Subscription, Tier, Visibility
-from page_cache import member_version
+from page_cache import member_version, shared_tokens
 from tests import processes
 from tests.anatomy import factories
 from tests.conftest import make_user
@@ -78,3 +78,16 @@ def test_a_members_copy_is_not_served_once_their_support_ends_elsewhere(pair, ca
 
     assert SECRET not in browser.get(url).text
     assert "Everyone may read this opening." in browser.get(f"{a.url}{article.get_absolute_url()}").text
+
+
+def test_a_token_folder_that_cannot_be_written_is_reported_by_check(settings, tmp_path):
+    blocked = tmp_path / "a file, not a folder"
+    blocked.write_text("")
+    settings.CACHES = {**settings.CACHES, "pages": {**settings.CACHES["pages"], "LOCATION": str(blocked / "cache")}}
+    errors = shared_tokens.check_token_folder(None)
+    assert [error.id for error in errors] == ["page_cache.E001"]
+    assert str(blocked / "cache") in errors[0].msg
+
+
+def test_the_token_folder_of_the_tests_passes_the_check():
+    assert shared_tokens.check_token_folder(None) == []
