@@ -10,6 +10,7 @@ process's memory too, a worker went on serving pages and members' copies
 that a save handled by another worker had made stale, until they expired.
 """
 
+import logging
 import tempfile
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.locmem import LocMemCache
 
 from . import generation, member_version
+
+log = logging.getLogger(__name__)
 
 TOKENS = (generation.KEY, member_version.key(""), member_version.activity_key(""))
 
@@ -46,9 +49,16 @@ class SharedTokensCache(BaseCache):
         return self.tokens if is_token(key) else self.values
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        # Not atomic across processes for a token: two may each think they made
-        # it, and the copies stored with the one overwritten are never served.
-        return self._holding(key).add(key, value, timeout, version)
+        if not is_token(key):
+            return self.values.add(key, value, timeout, version)
+        # Not atomic across processes: two may each think they made the token,
+        # and the copies stored with the one overwritten are never served.
+        try:
+            return self.tokens.add(key, value, timeout, version)
+        except OSError:
+            # A full disk or a folder gone: with no token, pages are rendered and not kept, as with Redis down.
+            log.exception("Could not write a page cache token in %s", self.tokens._dir)
+            return False
 
     def get(self, key, default=None, version=None):
         return self._holding(key).get(key, default, version)

@@ -3,11 +3,16 @@ tokens that say which are current in files they all share
 (page_cache/shared_tokens.py): a save in one process reaches the pages and
 members' copies every other process serves, at once."""
 
+import errno
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends import filebased
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from members.models import Subscription, Tier, Visibility
@@ -91,3 +96,19 @@ def test_a_token_folder_that_cannot_be_written_is_reported_by_check(settings, tm
 
 def test_the_token_folder_of_the_tests_passes_the_check():
     assert shared_tokens.check_token_folder(None) == []
+
+
+def test_pages_still_render_when_the_disk_is_full(category, monkeypatch, caplog):
+    article = factories.article(category, "Gluteus Medius", body="Fan-shaped muscle.")
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(filebased.tempfile, "mkstemp", full)  # where FileBasedCache writes each file
+    client = Client()
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(article.get_absolute_url())
+        assert response.status_code == 200 and "Fan-shaped muscle." in response.text
+        assert len(queries) > 0  # rendered each time: with no token, nothing is kept
+    assert "Could not write a page cache token" in caplog.text
