@@ -3,7 +3,8 @@
 Everything is made with bulk_create in batches, so the default size (10,000
 articles, 5,000 members) loads in seconds. What signals keep current on a
 normal save is kept current here in bulk: the search index through
-search.reindex_many() and the muscle-link index by forgetting it.
+search.reindex_many(), and the page cache's generation (which the muscle-link
+index and every cached page are kept under) by dropping it.
 
 Bodies are assembled from a pool of Markdown blocks (headings, paragraphs,
 lists) plus one plain paragraph of the article's own, so the indexed words of
@@ -41,8 +42,9 @@ from courses.models import (
     TestAttempt,
 )
 from members.models import ExclusivePost, Payment, StripeCustomer, Subscription, Tier, User, Visibility
+from page_cache import generation
 
-from . import rendering, search
+from . import search
 from .demo import SPINAL_LEVELS
 from .models import Action, Article, AuthorProfile, Category, MuscleFacts, Nerve, SpinalLevel
 
@@ -89,7 +91,7 @@ def seed(counts, *, seed=1):
     _posts(counts.posts, tiers, rng, now)
     course = _course(counts.lessons)
     evaluations = _students(course, members, counts.evaluations, rng, now)
-    rendering.forget_links()
+    generation.forget_pages()
     return {
         "categories": len(categories),
         "articles": len(articles),

@@ -13,16 +13,17 @@ from dataclasses import dataclass
 
 import markdown
 import nh3
-from django.core.cache import cache
+from django.conf import settings
 from django.urls import reverse
 from markdown.inlinepatterns import InlineProcessor
+
+from page_cache import generation
 
 ALLOWED_TAGS = {
     "a", "abbr", "blockquote", "br", "code", "em", "figcaption", "figure", "h2", "h3", "h4", "hr", "li",
     "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "abbr": {"title"}}
-LINK_INDEX_KEY = "anatomy:muscle-links"
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,12 @@ def _boundary(text, index):
 
 
 def muscle_links():
-    """{muscle name: URL} of every live muscle article, cached until one changes."""
-    links = cache.get(LINK_INDEX_KEY)
+    """{muscle name: URL} of every live muscle article, kept under the page
+    cache's generation, as the bodies it links are: any change to public
+    content, and the next scheduled article going live, make a new one, in
+    every process that shares the generation."""
+    key = f"muscle-links:{generation.start()}"
+    links = generation.cache().get(key)
     if links is None:
         from .models import MuscleFacts
 
@@ -107,7 +112,7 @@ def muscle_links():
             "muscle_name", "article__category__path", "article__slug"
         )
         links = {name.lower(): reverse("anatomy:page", args=[f"{path}/{slug}"]) for name, path, slug in rows}
-        cache.set(LINK_INDEX_KEY, links, 60 * 60)
+        generation.cache().set(key, links, settings.PAGE_CACHE_SECONDS)
     return links
 
 
@@ -115,10 +120,6 @@ def _live_articles():
     from .models import Article
 
     return Article.objects.live()
-
-
-def forget_links():
-    cache.delete(LINK_INDEX_KEY)
 
 
 def render_markdown(text, *, own_muscle_name=None, links=None):

@@ -1,11 +1,12 @@
 """Derived data kept current on every save, whoever saves (the staff pages,
 a restore from history, the demo loader, a shell): the search index of an
-article and the site-wide index of muscle names that become links."""
+article. (The index of muscle names that become links is kept under the page
+cache's generation, which the same saves drop: anatomy.rendering.)"""
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from . import rendering, search
+from . import search
 from .models import Action, Article, MuscleFacts, Nerve
 
 
@@ -13,14 +14,12 @@ from .models import Action, Article, MuscleFacts, Nerve
 def article_saved(sender, instance, raw=False, **kwargs):
     if not raw:
         search.reindex(instance)
-        rendering.forget_links()
 
 
 @receiver([post_save, post_delete], sender=MuscleFacts)
 def facts_changed(sender, instance, raw=False, **kwargs):
     if not raw and Article.objects.filter(pk=instance.article_id).exists():
         search.reindex(instance.article)
-        rendering.forget_links()
 
 
 @receiver(m2m_changed, sender=MuscleFacts.actions.through)

@@ -2,6 +2,11 @@
 
 import json
 import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
 
 from anatomy.models import Article, Category
 from members.models import Subscription, Tier
@@ -80,6 +85,21 @@ def test_mentions_of_other_muscles_link_to_their_pages(client, library):
     assert '<a href="/anatomy/trunk-muscles/quadratus-lumborum/" rel="noopener">quadratus lumborum</a>' in prose
     assert "gluteus-medius/" not in prose  # never links to itself
     assert prose.count(f'href="{base}gluteus-minimus/"') == 1  # the first mention only
+
+
+@pytest.mark.django_db
+def test_a_muscle_scheduled_to_go_live_is_linked_from_other_articles_when_it_does(client):
+    category = factories.category("Hip Muscles", slug="hip-muscles")
+    overview = factories.article(category, "Hip Overview", body="The piriformis sits deep.")
+    piriformis = factories.muscle(category, "piriformis", scheduled=True)
+    soon = timezone.now() + timedelta(minutes=10)
+    Article.objects.filter(pk=piriformis.pk).update(publish_at=soon)  # before any page: no cached copy knows it
+    assert "piriformis/" not in client.get(overview.get_absolute_url()).text
+    with time_machine.travel(soon + timedelta(minutes=5)):
+        assert (
+            '<a href="/hip-muscles/piriformis/" rel="noopener">piriformis</a>'
+            in client.get(overview.get_absolute_url()).text
+        )
 
 
 def test_muscles_sharing_an_action_or_nerve_are_listed(client, library):

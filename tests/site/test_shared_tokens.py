@@ -61,6 +61,18 @@ def test_an_edit_saved_in_another_process_shows_on_both_servers_at_once(pair, ca
         assert "Edited in a third process." in html and "Fan-shaped muscle." not in html
 
 
+def test_a_muscle_added_in_another_process_is_linked_on_both_servers_at_once(pair, category):
+    overview = factories.article(category, "Hip Overview", body="The piriformis sits deep.")
+    reader = processes.Browser()
+    for app in pair:
+        assert "piriformis/" not in reader.get(f"{app.url}{overview.get_absolute_url()}").text
+
+    factories.muscle(category, "piriformis")
+
+    for app in pair:
+        assert 'href="/hip-muscles/piriformis/"' in reader.get(f"{app.url}{overview.get_absolute_url()}").text
+
+
 def test_a_members_copy_is_not_served_once_their_support_ends_elsewhere(pair, category):
     patron = Tier.objects.create(name="Patron", slug="patron", rank=2, monthly_price=1500, benefits="x")
     body = f"Everyone may read this opening.\n\n<!-- more -->\n\n{SECRET}"
