@@ -102,7 +102,7 @@ def muscle_links():
     cache's generation, as the bodies it links are: any change to public
     content, and the next scheduled article going live, make a new one, in
     every process that shares the generation."""
-    key = f"muscle-links:{generation.start()}"
+    key = f"muscle-links:{generation.current()}"
     links = generation.cache().get(key)
     if links is None:
         from .models import MuscleFacts

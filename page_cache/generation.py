@@ -86,6 +86,16 @@ def started(token_key, make):
     return token
 
 
+def current():
+    """The generation now, for work done outside a view's own reads (the
+    muscle-link index): as read ahead in this request, else as the cache has
+    it, else a new one."""
+    found = _read_ahead.get()
+    if found is not None and found.get(KEY):
+        return found[KEY]
+    return cache().get(KEY) or start()
+
+
 def start():
     """A new generation, unless another request started one first. It ends
     when the next scheduled article or post goes live, since that happens
