@@ -28,9 +28,7 @@ def generation_of(request):
     a page never mixes parts from before and after an edit."""
     if not hasattr(request, "fragment_generation"):
         miss = getattr(request, "page_cache", None)  # the page cache asked for it already
-        request.fragment_generation = (
-            (miss and miss.generation) or generation.cache().get(generation.KEY) or generation.start()
-        )
+        request.fragment_generation = (miss and miss.generation) or generation.current()
     return request.fragment_generation
 
 

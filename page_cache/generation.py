@@ -87,13 +87,9 @@ def started(token_key, make):
 
 
 def current():
-    """The generation now, for work done outside a view's own reads (the
-    muscle-link index): as read ahead in this request, else as the cache has
-    it, else a new one."""
-    found = _read_ahead.get()
-    if found is not None and found.get(KEY):
-        return found[KEY]
-    return cache().get(KEY) or start()
+    """The generation now: as read ahead in this request, else as the cache
+    has it, else a new one (start() works out the next publication first)."""
+    return started(KEY, lambda: cache().get(KEY) or start())
 
 
 def start():

@@ -31,6 +31,12 @@ def is_token(key):
     return key.startswith(TOKENS)
 
 
+def folder():
+    """The tokens' folder, or None when the page cache is another (Redis)."""
+    pages = settings.CACHES["pages"]
+    return pages["LOCATION"] if pages["BACKEND"] == f"{__name__}.{SharedTokensCache.__name__}" else None
+
+
 class SharedTokensCache(BaseCache):
     """LOCATION: the folder of the tokens' files. OPTIONS: MAX_ENTRIES of the
     values each process keeps, TOKEN_MAX_ENTRIES of the tokens' files (one
@@ -42,6 +48,7 @@ class SharedTokensCache(BaseCache):
         keys = {name: params[name] for name in ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION") if name in params}
         values_options = {"MAX_ENTRIES": options.get("MAX_ENTRIES", 300)}
         tokens_options = {"MAX_ENTRIES": options.get("TOKEN_MAX_ENTRIES", 10_000)}
+        self.folder = location
         self.values = LocMemCache(f"page-cache:{location}", {**keys, "OPTIONS": values_options})
         self.tokens = FileBasedCache(location, {**keys, "OPTIONS": tokens_options})
 
@@ -57,7 +64,7 @@ class SharedTokensCache(BaseCache):
             return self.tokens.add(key, value, timeout, version)
         except OSError:
             # A full disk or a folder gone: with no token, pages are rendered and not kept, as with Redis down.
-            log.exception("Could not write a page cache token in %s", self.tokens._dir)
+            log.exception("Could not write a page cache token in %s", self.folder)
             return False
 
     def get(self, key, default=None, version=None):
@@ -91,17 +98,15 @@ class SharedTokensCache(BaseCache):
 def check_token_folder(app_configs, **kwargs):
     """A folder the tokens cannot be written to would fail every page that
     starts one: said at `check` and `migrate` time instead."""
-    pages = settings.CACHES["pages"]
-    if pages["BACKEND"] != f"{__name__}.{SharedTokensCache.__name__}":
+    if (location := folder()) is None:
         return []
-    folder = Path(pages["LOCATION"])
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=folder).close()
+        Path(location).mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=location).close()
     except OSError as error:
         return [
             checks.Error(
-                f"The page cache cannot write its tokens in {folder}: {error}",
+                f"The page cache cannot write its tokens in {location}: {error}",
                 hint="Set CACHE_DIR to a folder every app process on this machine can write, or set REDIS_URL.",
                 id="page_cache.E001",
             )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
 from members.models import Tier, User
+from page_cache import shared_tokens
 from tests import browser as browser_helpers
 
 # Playwright's sync API keeps an event loop running in the test thread, which
@@ -63,12 +64,12 @@ def page_cache_tokens_folder(tmp_path_factory):
     """Without Redis the page cache's tokens are files (page_cache/shared_tokens.py):
     each test process has a folder of its own, as it has a database of its own,
     and shares it with the servers it starts (tests/processes.py)."""
-    pages = django_settings.CACHES["pages"]
-    if not pages["BACKEND"].endswith("SharedTokensCache"):
+    if shared_tokens.folder() is None:
         yield
         return
     folder = str(tmp_path_factory.mktemp("page-cache-tokens"))
-    with override_settings(CACHES={**django_settings.CACHES, "pages": {**pages, "LOCATION": folder}}):
+    pages = {**django_settings.CACHES["pages"], "LOCATION": folder}
+    with override_settings(CACHES={**django_settings.CACHES, "pages": pages}):
         yield
 
 

@@ -24,6 +24,7 @@ import requests
 from django.conf import settings
 from django.db import connection
 
+from page_cache import shared_tokens
 from tests.stripe_harness import ROOT, free_port
 
 # What the test process has that a production process must not inherit.
@@ -69,10 +70,9 @@ def production_env(**overrides):
         DB_CONN_MAX_AGE="60",
         LOG_LEVEL="WARNING",
     )
-    pages = settings.CACHES["pages"]
-    if pages["BACKEND"].endswith("SharedTokensCache"):
+    if folder := shared_tokens.folder():
         # The test process's page cache tokens: a save in the test drops what the server serves.
-        env["CACHE_DIR"] = pages["LOCATION"]
+        env["CACHE_DIR"] = folder
     env.update({key: str(value) for key, value in overrides.items()})
     return env
 
