@@ -280,10 +280,13 @@ def study_card(request, path):
 
 
 def _browse(request, heading, facts_filter, intro):
-    muscles = (
-        MuscleFacts.objects.filter(article__in=Article.objects.live(), **facts_filter)
-        .select_related("article__category")
-        .order_by("muscle_name")
+    """Muscles found by their facts. A locked article's facts are part of what
+    it locks, so only muscles the visitor may read in full are listed, and the
+    others only counted."""
+    found = MuscleFacts.objects.filter(article__in=Article.objects.live(), **facts_filter)
+    muscles = found.filter(access.visible_q(request.user, prefix="article__"))
+    page_obj = Paginator(muscles.select_related("article__category").order_by("muscle_name"), PAGE_SIZE).get_page(
+        request.GET.get("page")
     )
     return render(
         request,
@@ -291,7 +294,8 @@ def _browse(request, heading, facts_filter, intro):
         {
             "heading": heading,
             "intro": intro,
-            "page_obj": Paginator(muscles, PAGE_SIZE).get_page(request.GET.get("page")),
+            "page_obj": page_obj,
+            "locked_count": found.count() - page_obj.paginator.count,
         },
     )
 

@@ -143,6 +143,9 @@ LET_IN = [
 ]
 
 
+BROWSE_PAGES = ["/nerves/superior-gluteal-nerve/", "/actions/hip-abduction/", "/spinal-levels/L4/"]
+
+
 def assert_no_secret(text, key, where):
     for part, secret in LOCKED[key]["secrets"].items():
         assert secret not in text, f"the locked {part} of the {key} article shows in {where}"
@@ -214,14 +217,36 @@ def test_locked_text_is_in_no_list_search_result_feed_or_sitemap(client, locked,
         "the related list of gluteus medius": GLUTEUS_MEDIUS,
         "the home page": "/",
         "the category page": f"/{GLUTEAL}/",
-        "the nerve's browse page": "/nerves/superior-gluteal-nerve/",
-        "the action's browse page": "/actions/hip-abduction/",
-        "the spinal level's browse page": "/spinal-levels/L4/",
     }
     for where, url in listings.items():
         html = client.get(url).text
         assert title in html, f"{where} should still list {title}"
         assert_no_secret(html, key, where)
+    # A muscle listed under its nerve, level or action would give away its
+    # facts: those pages only count it.
+    for url in BROWSE_PAGES:
+        html = client.get(url).text
+        assert title not in html, f"{url} lists {title} by its locked facts"
+        assert re.search(r"\d+ more muscles? here (is|are) in articles for", html), url
+        assert_no_secret(html, key, url)
+
+
+def test_a_browse_page_of_locked_muscles_only_counts_them_and_shows_the_way_in(client, library, tiers):
+    factories.muscle(
+        Category.objects.get(path=GLUTEAL), "gemellus superior", nerves=["nerve to obturator internus"],
+        visibility=Visibility.TIER, min_tier=tiers["patron"],
+    )  # fmt: skip
+    url = "/nerves/nerve-to-obturator-internus/"
+    html = client.get(url).text
+    assert "Gemellus Superior" not in html and "No muscles are listed here yet." not in html
+    assert "1 muscle here is in articles for members and supporters" in html
+    assert 'href="/support/"' in html and f"?next={url}" in html
+    sign_in(client, tiers, "Friend supporter")
+    html = client.get(url).text
+    assert "Gemellus Superior" not in html and "1 muscle here is in articles for supporters" in html
+    client.force_login(supporter("patron2@test.example", tiers["patron"]))
+    html = client.get(url).text
+    assert "Gemellus Superior" in html and "in articles for" not in html
 
 
 def test_a_locked_article_without_teaser_or_marker_shows_its_summary_only(client, library, tiers):
@@ -291,6 +316,8 @@ def test_the_tier_and_above_members_and_staff_read_everything(client, locked, ti
     assert card.status_code == 200 and secrets["facts"] in card.text
     _, listing = search_listing(client, SEARCH_WORDS[key][0])
     assert LOCKED[key]["title"] in listing
+    for url in BROWSE_PAGES:
+        assert LOCKED[key]["title"] in client.get(url).text, url
 
 
 # Staff
