@@ -464,6 +464,7 @@ def _articles(count, categories, tiers, author, rng, now):
             **search.index_fields(
                 title=title,
                 summary=summary,
+                teaser_text=intro,  # the body up to its more marker, plain text already
                 facts_text=search.facts_text(*muscle_facts) if muscle_facts else "",
                 body_text=words,
             ),

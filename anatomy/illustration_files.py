@@ -46,7 +46,7 @@ def owner(name):
     candidates = (
         Illustration.objects.filter(image__in=originals)
         .select_related("article__min_tier")
-        .defer("article__body", "article__search_text", "article__search_vector")
+        .defer("article__body", "article__search_text", "article__public_text", "article__search_vector")
     )
     for illustration in candidates:
         if name in stored_names(illustration):

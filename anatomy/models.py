@@ -125,6 +125,11 @@ class Article(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     search_text = models.TextField(editable=False, default="", help_text="Facts and body as plain text, for search.")
+    public_text = models.TextField(
+        editable=False,
+        default="",
+        help_text="Summary and teaser as plain text: what search may match on a locked article.",
+    )
     # Weighted words for PostgreSQL's full-text search, GIN-indexed there (see
     # migration 0002); unused on SQLite. Kept current by anatomy.search.reindex().
     search_vector = SearchVectorField(null=True, editable=False)

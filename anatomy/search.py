@@ -1,24 +1,26 @@
-"""Searching the library: titles, summaries, muscle facts and sections.
+"""Searching the library: titles, summaries, teasers, muscle facts and sections.
 
 The caller passes the articles a reader may find (today `Article.objects.live()`)
 and a filter for those the reader may open in full; nothing here widens that
 set. The others are locked to the reader: they are found, ranked and quoted by
-their public parts only, the title and summary that their page shows to
-everyone, never by their muscle facts or body, so no result, rank or count
-tells a reader what a locked text says. Both kinds are ranked in one list.
+their public parts only, the title, summary and teaser that their page shows
+to everyone (`Article.public_text` holds the last two as plain text), never by
+their muscle facts or the rest of the body, so no result, rank or count tells
+a reader what a locked text says. Both kinds are ranked in one list.
 
 On PostgreSQL each article keeps a weighted tsvector in `Article.search_vector`
-(title A; muscle facts B; body C; summary D), GIN-indexed. A locked article
-matches only on the words weighted A or D, its public parts, and is ranked on
-them alone. D was unused before the summary moved there (it shared B with the
-facts), so a vector written by an older release, before or after migration
-0005, exposes only its title to that filter, never its facts. Only the newest RANKED matches are ranked, as
-a word found in most of the library would otherwise cost a read of most of it.
-On SQLite every word of the query must appear in the title, summary or, for an
-article the reader may open, `search_text`, and title matches come first.
-Snippets are cut in Python around the first match on both, from the summary
-only for a locked article. `reindex(article)` keeps both up to date: call it
-after an article or its muscle facts are saved.
+(title A; muscle facts B; body C; summary and teaser D), GIN-indexed. A locked
+article matches only on the words weighted A or D, its public parts, and is
+ranked on them alone. D was unused before the summary moved there (it shared B
+with the facts), so a vector written by an older release, before or after
+migration 0005, exposes only its title to that filter, never its facts. Only
+the newest RANKED matches are ranked, as a word found in most of the library
+would otherwise cost a read of most of it.
+On SQLite every word of the query must appear in the title, `public_text` or,
+for an article the reader may open, `search_text`, and title matches come
+first. Snippets are cut in Python around the first match on both, from
+`public_text` only for a locked article. `reindex(article)` keeps them all up
+to date: call it after an article or its muscle facts are saved.
 """
 
 import html
@@ -70,8 +72,8 @@ def results_page(query, *, articles, readable=None, number=None):
     """One page of `articles` matching the query, best first, each with a
     `snippet`: safe HTML in which only the <mark> tags are markup. `readable`
     filters the articles the reader may open in full (None or an empty Q: all
-    of them); the others are matched, ranked and quoted by title and summary
-    only, and have `locked` set. On PostgreSQL the page's `more_than` says
+    of them); the others are matched, ranked and quoted by title, summary and
+    teaser only, and have `locked` set. On PostgreSQL the page's `more_than` says
     "500" when only the newest RANKED matches were ranked."""
     # When() refuses an empty Q, which is what staff, who may open everything, have.
     articles = articles.annotate(readable=Case(When(readable, then=True), default=False) if readable else Value(True))
@@ -90,7 +92,7 @@ def results_page(query, *, articles, readable=None, number=None):
         marks = _words_pattern(_terms(query.text)[0])
     for article in page.object_list:
         article.locked = not article.readable
-        text = article.summary if article.locked else f"{article.summary} {article.search_text}"
+        text = article.public_text if article.locked else f"{article.summary} {article.search_text}"
         article.snippet = _marked_html(_headline(text, marks))
     return page
 
@@ -120,8 +122,8 @@ def _ranked_postgresql(query, articles):
 
 
 class _PublicQuery(SearchQuery):
-    """The query with each of its words restricted to weights A and D (title
-    and summary), as in 'greater':AD <-> 'trochant':AD & !'sacrum':AD: each
+    """The query with each of its words restricted to weights A and D (title,
+    summary and teaser), as in 'greater':AD <-> 'trochant':AD & !'sacrum':AD: each
     word, so that a -word or a phrase is judged by the public parts alone too
     (an excluded word found only in the body must not hide a locked article).
     The GIN index still finds the candidates; the weights are checked on them."""
@@ -133,7 +135,7 @@ class _PublicQuery(SearchQuery):
 
 
 class _PublicWords(Func):
-    """Only the title and summary words of a search vector, to rank a locked
+    """Only the title, summary and teaser words of a search vector, to rank a locked
     article by (ts_rank counts every weight, whatever the query asks for)."""
 
     function = "ts_filter"
@@ -155,7 +157,7 @@ def _find_fallback(query, articles):
 
 def _contains(word):
     # The facts and body (search_text) only of the articles the reader may open.
-    return Q(title__icontains=word) | Q(summary__icontains=word) | Q(readable=True, search_text__icontains=word)
+    return Q(title__icontains=word) | Q(public_text__icontains=word) | Q(readable=True, search_text__icontains=word)
 
 
 def _terms(text):
@@ -201,37 +203,44 @@ def _marked_html(headline):
 
 
 def reindex(article):
-    """Refreshes the article's search text and, on PostgreSQL, its weighted
-    search vector from its title, summary, muscle facts and body."""
+    """Refreshes the article's search texts and, on PostgreSQL, its weighted
+    search vector from its title, summary, teaser, muscle facts and body."""
     from .models import Article, MuscleFacts
 
     facts = MuscleFacts.objects.filter(article=article).prefetch_related("actions", "nerves", "levels").first()
     fields = index_fields(
         title=article.title,
         summary=article.summary,
+        teaser_text=body_text(article.teaser_text()),
         facts_text=facts_text(facts, facts.actions.all(), facts.nerves.all(), facts.levels.all()) if facts else "",
         body_text=body_text(article.body),
     )
     # update(), not save(): indexing is not an edit, so updated_at stays.
     Article.objects.filter(pk=article.pk).update(**fields)
     article.search_text = fields["search_text"]
+    article.public_text = fields["public_text"]
 
 
-def index_fields(*, title, summary, facts_text, body_text):
+def index_fields(*, title, summary, teaser_text, facts_text, body_text):
     """The indexed fields of an article, to update or (in bulk loads) to create it with."""
     from .models import Article
 
-    fields = {"search_text": f"{facts_text}\n{body_text}".strip()}
+    fields = {"search_text": f"{facts_text}\n{body_text}".strip(), "public_text": public_text(summary, teaser_text)}
     if connections[Article.objects.db].vendor == "postgresql":
         # The weights keep the public parts (A, D) apart from the locked ones (B, C).
-        # Migration 0005 computes the same from the stored fields: change both together.
+        # Migration 0006 computes the same from the stored fields: change both together.
         fields["search_vector"] = (
             SearchVector(Value(title), weight="A", config=CONFIG)
             + SearchVector(Value(facts_text), weight="B", config=CONFIG)
             + SearchVector(Value(body_text), weight="C", config=CONFIG)
-            + SearchVector(Value(summary), weight="D", config=CONFIG)
+            + SearchVector(Value(fields["public_text"]), weight="D", config=CONFIG)
         )
     return fields
+
+
+def public_text(summary, teaser_text):
+    """What a reader an article is locked to may search it by, besides its title."""
+    return f"{summary} {teaser_text}".strip()
 
 
 def body_text(markdown_text):

@@ -85,7 +85,7 @@ def find(path):
         Article.objects.live()
         .select_related("category", "author", "facts", "min_tier")
         # The body is locked content: loaded after the access check, and cached apart.
-        .defer("body", "search_text", "search_vector")
+        .defer("body", "search_text", "public_text", "search_vector")
         .filter(category__path=category_path, slug=slug)
         .first()
     )
@@ -363,7 +363,7 @@ def search(request):
     query = library_search.parse(request.GET.get("q", ""))
     page_obj = None
     if not query.problem:
-        # Locked articles are found too, by their title and summary only: what their page shows everyone.
+        # Locked articles are found too, by their title, summary and teaser only: what their page shows everyone.
         page_obj = library_search.results_page(
             query,
             articles=Article.objects.live(),

@@ -268,6 +268,21 @@ def test_an_explicit_teaser_wins_over_the_more_marker(client, locked):
     assert LOCKED["tier"]["teaser"] not in html
 
 
+@pytest.mark.parametrize("who", ["anonymous", "free member"])
+def test_a_locked_article_is_found_by_its_teaser(client, locked, tiers, who):
+    sign_in(client, tiers, who)
+    _, listing = search_listing(client, "fourth gluteal")
+    assert LOCKED["tier"]["title"] in listing
+    assert "<mark>fourth</mark> <mark>gluteal</mark>" in listing  # quoted from the teaser
+    assert_no_secret(listing, "tier", "the results for its teaser")
+    # An explicit teaser replaces the opening: that opening is locked now, and found no more.
+    article = locked["tier"]
+    article.teaser = "The quartus in a *hand-written* teaser."
+    article.save()
+    assert LOCKED["tier"]["title"] not in search_listing(client, "fourth gluteal")[1]
+    assert LOCKED["tier"]["title"] in search_listing(client, "hand-written")[1]
+
+
 # The way in
 
 

@@ -1,6 +1,6 @@
 """Search lists the articles locked to the reader too, found, ranked and
-quoted by their public parts only (title and summary, which their page shows
-everyone), with what unlocks them; their facts and body never find them, on
+quoted by their public parts only (title, summary and teaser, which their page
+shows everyone), with what unlocks them; their facts and body never find them, on
 SQLite and on PostgreSQL. Readers who may open them search them in full."""
 
 import html as html_lib
@@ -8,13 +8,14 @@ import importlib
 import re
 
 import pytest
+from django.apps import apps
 from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from anatomy import search
-from anatomy.models import MuscleFacts
+from anatomy.models import Article, MuscleFacts
 from members.models import Subscription, Visibility
 from tests.anatomy import factories
 from tests.conftest import make_tiers, make_user, with_mfa
@@ -102,20 +103,21 @@ def assert_no_locked_text(html, q=""):
 
 
 @pytest.mark.parametrize("who", ["anonymous", "free member", "Friend supporter"])
-def test_a_word_of_a_locked_articles_title_lists_it_for_supporters_with_its_summary(client, quartus, tiers, who):
+def test_a_word_of_a_locked_articles_title_lists_it_for_supporters_with_its_public_text(client, quartus, tiers, who):
     sign_in(client, tiers, who)
     html = get(client, "quartus")
     item = listed(html)["Gluteus Quartus"]
     assert f'href="{quartus.get_absolute_url()}"' in item  # its page shows the teaser and the way in
     assert "For supporters of the <strong>Patron</strong> tier and above" in item
-    assert snippet(item) == html_lib.escape(SUMMARY, quote=False)
+    assert snippet(item) == html_lib.escape(f"{SUMMARY} Everyone may read this.", quote=False)  # summary, teaser
     assert "1 article matches “quartus”." in html
     assert_no_locked_text(html)
 
 
 def test_a_word_of_a_locked_articles_summary_is_marked_in_its_snippet(client, quartus):
     item = listed(get(client, "refers pain"))["Gluteus Quartus"]
-    assert snippet(item) == "Where the fourth gluteal <mark>refers</mark> <mark>pain</mark> &amp; how to find it."
+    marked = "Where the fourth gluteal <mark>refers</mark> <mark>pain</mark> &amp; how to find it."
+    assert snippet(item) == f"{marked} Everyone may read this."
 
 
 @pytest.mark.parametrize("q", LOCKED_WORDS)
@@ -235,6 +237,24 @@ def test_the_migration_weighs_stored_vectors_as_reindexing_does(category):
         before = vectors()
         migration.weigh_public_parts_apart(None, editor)
     assert before != reindexed
+    assert vectors() == reindexed
+
+
+def test_the_teaser_migration_fills_the_public_text_and_vectors_as_reindexing_does(category, tiers):
+    require_postgres()
+    locked_muscle(category, "gluteus quartus", visibility=Visibility.TIER, min_tier=tiers["patron"])  # teaser by marker
+    factories.article(category, "Told Notes", teaser="A *hand-written* teaser.", body="Locked.")
+    factories.article(category, "Hip Notes")
+    reindexed = vectors()
+    public = dict(Article.objects.values_list("pk", "public_text"))
+    assert "Everyone may read this." in public[Article.objects.get(slug="gluteus-quartus").pk]
+    migration = importlib.import_module("anatomy.migrations.0006_public_text")
+    Article.objects.update(public_text="")
+    with connection.schema_editor() as editor:
+        migration.weigh_the_summary_alone_again(apps, editor)  # as they were stored before
+        assert vectors() != reindexed
+        migration.fill_public_text(apps, editor)
+    assert dict(Article.objects.values_list("pk", "public_text")) == public
     assert vectors() == reindexed
 
 
