@@ -216,8 +216,7 @@ def render_locked_content(article):
             "facts": facts,
             "body": body,
             "illustrations": illustrations,
-            # Titles link to locked muscles too: their pages show the teaser and the way in.
-            "related": related_muscles(facts) if facts else [],
+            "related": related_muscles(article, facts) if facts else [],
         },
     )
     return {
@@ -244,13 +243,17 @@ def breadcrumb_html(trail):
     return render_to_string("includes/breadcrumb.html", {"trail": trail, "site_url": settings.SITE_URL})
 
 
-def related_muscles(facts, limit=12):
-    """Live muscles that share an action or a nerve with this one."""
+def related_muscles(article, facts, limit=12):
+    """Live muscles that share an action or a nerve with this one. Sharing one
+    is a fact of the other muscle, so a muscle locked to any reader of this
+    article is left out (as on the browse pages): the list is cached with the
+    article's locked part, the same for all its readers."""
     through_actions = MuscleFacts.actions.through.objects.filter(action__in=[a.pk for a in facts.actions.all()])
     through_nerves = MuscleFacts.nerves.through.objects.filter(nerve__in=[n.pk for n in facts.nerves.all()])
     return list(
         MuscleFacts.objects.filter(
             Q(pk__in=through_actions.values("musclefacts_id")) | Q(pk__in=through_nerves.values("musclefacts_id")),
+            access.open_to_every_reader_of(article, prefix="article__"),
             article__in=Article.objects.live(),
         )
         .exclude(pk=facts.pk)

@@ -139,6 +139,18 @@ def visible_q(user, prefix=""):
     return allowed
 
 
+def open_to_every_reader_of(item, prefix=""):
+    """A filter for querysets: what every visitor who may read `item` in full
+    may read too. A list shown once for all of `item`'s readers (and cached
+    so) then names nothing locked to any of them."""
+    allowed = Q(**{f"{prefix}visibility": Visibility.PUBLIC})
+    if item.visibility != Visibility.PUBLIC:
+        allowed |= Q(**{f"{prefix}visibility": Visibility.MEMBERS})  # a tier needs a verified member too
+    if item.visibility == Visibility.TIER:
+        allowed |= Q(**{f"{prefix}visibility": Visibility.TIER, f"{prefix}min_tier__rank__lte": item.min_tier.rank})
+    return allowed
+
+
 def explain(user, item):
     """For staff answering "why can't I see this?": the decision and its reasons."""
     who = standing(user)

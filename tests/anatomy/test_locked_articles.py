@@ -213,22 +213,34 @@ def test_locked_text_is_in_no_list_search_result_feed_or_sitemap(client, locked,
         assert title not in text and locked[key].slug not in text, f"{url} lists a locked article"
         assert_no_secret(text, key, url)
     # Lists may name a locked article (title and summary are public), never show its text.
-    listings = {
-        "the related list of gluteus medius": GLUTEUS_MEDIUS,
-        "the home page": "/",
-        "the category page": f"/{GLUTEAL}/",
-    }
+    listings = {"the home page": "/", "the category page": f"/{GLUTEAL}/"}
     for where, url in listings.items():
         html = client.get(url).text
         assert title in html, f"{where} should still list {title}"
         assert_no_secret(html, key, where)
     # A muscle listed under its nerve, level or action would give away its
-    # facts: those pages only count it.
+    # facts: those pages only count it, and the related list of a public muscle leaves it out.
     for url in BROWSE_PAGES:
         html = client.get(url).text
         assert title not in html, f"{url} lists {title} by its locked facts"
         assert re.search(r"\d+ more muscles? here (is|are) in articles for", html), url
         assert_no_secret(html, key, url)
+    assert title not in related_list(client, GLUTEUS_MEDIUS)
+
+
+def related_list(client, url):
+    found = re.search(r'id="related-heading".*?</section>', client.get(url).text, re.S)
+    return found.group(0) if found else ""
+
+
+def test_a_related_list_names_only_muscles_open_to_every_reader_of_its_article(client, locked, tiers):
+    client.force_login(supporter("champion2@test.example", tiers["champion"]))  # may read all of them
+    tier, members = LOCKED["tier"]["title"], LOCKED["members"]["title"]
+    # The Patron article's readers may all read the members' one; not the other way round.
+    assert members in related_list(client, locked["tier"].get_absolute_url())
+    assert "Gluteus Medius" in related_list(client, locked["tier"].get_absolute_url())
+    assert tier not in related_list(client, locked["members"].get_absolute_url())
+    assert tier not in related_list(client, GLUTEUS_MEDIUS) and members not in related_list(client, GLUTEUS_MEDIUS)
 
 
 def test_a_browse_page_of_locked_muscles_only_counts_them_and_shows_the_way_in(client, library, tiers):
