@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from members import access
+from members.models import Visibility
 from page_cache import cache_for_anonymous, cache_for_members
 
 from . import fragments, questions, rendering, seo
@@ -28,6 +29,8 @@ from .models import (
 )
 
 PAGE_SIZE = 50
+# Who may read what a browse page only counts, in its words.
+LOCKED_FOR = {Visibility.MEMBERS: "members", Visibility.TIER: "supporters"}
 NOTICE_COOKIE = "dismissed_notice"
 MAX_PATH = OldPath._meta.get_field("path").max_length  # a longer path names nothing
 # The partials of anatomy/article.html that are the same for every reader (article_shell).
@@ -287,9 +290,13 @@ def _browse(request, heading, facts_filter, intro):
     it locks, so only muscles the visitor may read in full are listed, and the
     others only counted."""
     found = MuscleFacts.objects.filter(article__in=Article.objects.live(), **facts_filter)
-    muscles = found.filter(access.visible_q(request.user, prefix="article__"))
-    page_obj = Paginator(muscles.select_related("article__category").order_by("muscle_name"), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    readable = access.visible_q(request.user, prefix="article__")
+    page_obj = Paginator(
+        found.filter(readable).select_related("article__category").order_by("muscle_name"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    # How many are locked, by what it takes to read them (staff, with an empty filter, read all).
+    locked = dict(
+        found.exclude(readable).values_list("article__visibility").annotate(count=Count("pk")) if readable else []
     )
     return render(
         request,
@@ -298,7 +305,8 @@ def _browse(request, heading, facts_filter, intro):
             "heading": heading,
             "intro": intro,
             "page_obj": page_obj,
-            "locked_count": found.count() - page_obj.paginator.count,
+            "locked_count": sum(locked.values()),
+            "locked_for": " and ".join(who for kind, who in LOCKED_FOR.items() if kind in locked),
         },
     )
 

@@ -243,22 +243,39 @@ def test_a_related_list_names_only_muscles_open_to_every_reader_of_its_article(c
     assert tier not in related_list(client, GLUTEUS_MEDIUS) and members not in related_list(client, GLUTEUS_MEDIUS)
 
 
+def locked_line(client, url):
+    """A browse page's list, and its sentence about the muscles it only counts ("" if none)."""
+    html = client.get(url).text
+    found = re.search(r"<p>\d+ (?:more )?muscles? here.*?</p>", html, re.S)
+    return html.split("<footer")[0], " ".join(found.group(0).split()) if found else ""
+
+
 def test_a_browse_page_of_locked_muscles_only_counts_them_and_shows_the_way_in(client, library, tiers):
-    factories.muscle(
-        Category.objects.get(path=GLUTEAL), "gemellus superior", nerves=["nerve to obturator internus"],
-        visibility=Visibility.TIER, min_tier=tiers["patron"],
-    )  # fmt: skip
-    url = "/nerves/nerve-to-obturator-internus/"
-    html = client.get(url).text
+    hips = Category.objects.get(path=GLUTEAL)
+    factories.muscle(hips, "gemellus superior", nerves=["nerve to obturator internus"], levels=["S1"],
+                     visibility=Visibility.TIER, min_tier=tiers["patron"])  # fmt: skip
+    factories.muscle(hips, "gemellus inferior", nerves=["nerve to quadratus femoris"], levels=["S1"],
+                     visibility=Visibility.MEMBERS)  # fmt: skip
+    by_tier, by_members, both = ["/nerves/nerve-to-obturator-internus/", "/nerves/nerve-to-quadratus-femoris/",
+                                 "/spinal-levels/S1/"]  # fmt: skip
+    html, line = locked_line(client, by_tier)
     assert "Gemellus Superior" not in html and "No muscles are listed here yet." not in html
-    assert "1 muscle here is in articles for members and supporters" in html
-    assert 'href="/support/"' in html and f"?next={url}" in html
-    sign_in(client, tiers, "Friend supporter")
-    html = client.get(url).text
-    assert "Gemellus Superior" not in html and "1 muscle here is in articles for supporters" in html
+    assert line.startswith("<p>1 muscle here is in articles for supporters:")
+    assert 'href="/support/"' in line and f"?next={by_tier}" in line
+    html, line = locked_line(client, by_members)
+    assert line.startswith("<p>1 muscle here is in articles for members:") and "sign up free" in line
+    assert "/support/" not in line
+    assert locked_line(client, both)[1].startswith("<p>2 more muscles here are in articles for members and supporters:")
+    sign_in(client, tiers, "unverified member")
+    assert "confirm your email address" in locked_line(client, by_members)[1]
+    sign_in(client, tiers, "free member")
+    assert "Gemellus Inferior" in locked_line(client, by_members)[0]
+    html, line = locked_line(client, both)
+    assert "Gemellus Inferior" in html and line.startswith("<p>1 more muscle here is in articles for supporters:")
+    assert "sign in" not in line
     client.force_login(supporter("patron2@test.example", tiers["patron"]))
-    html = client.get(url).text
-    assert "Gemellus Superior" in html and "in articles for" not in html
+    html, line = locked_line(client, both)
+    assert "Gemellus Superior" in html and "Gemellus Inferior" in html and line == ""
 
 
 def test_a_locked_article_without_teaser_or_marker_shows_its_summary_only(client, library, tiers):
