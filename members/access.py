@@ -146,7 +146,7 @@ def open_to_every_reader_of(item, prefix=""):
     allowed = Q(**{f"{prefix}visibility": Visibility.PUBLIC})
     if item.visibility != Visibility.PUBLIC:
         allowed |= Q(**{f"{prefix}visibility": Visibility.MEMBERS})  # a tier needs a verified member too
-    if item.visibility == Visibility.TIER:
+    if item.visibility == Visibility.TIER and item.min_tier is not None:  # without one, staff alone read it
         allowed |= Q(**{f"{prefix}visibility": Visibility.TIER, f"{prefix}min_tier__rank__lte": item.min_tier.rank})
     return allowed
 
