@@ -131,23 +131,25 @@ def visible_q(user, prefix=""):
     who = standing(user)
     if who.is_staff:
         return Q()
-    allowed = Q(**{f"{prefix}visibility": Visibility.PUBLIC})
-    if who.is_member:
-        allowed |= Q(**{f"{prefix}visibility": Visibility.MEMBERS})
-    if who.rank is not None:
-        allowed |= Q(**{f"{prefix}visibility": Visibility.TIER, f"{prefix}min_tier__rank__lte": who.rank})
-    return allowed
+    return _readable_by(prefix, is_member=who.is_member, rank=who.rank)
 
 
 def open_to_every_reader_of(item, prefix=""):
     """A filter for querysets: what every visitor who may read `item` in full
     may read too. A list shown once for all of `item`'s readers (and cached
     so) then names nothing locked to any of them."""
+    # Its least entitled reader: a member for anything locked (a tier needs a
+    # verified member too), at the item's tier. A tier item without a tier is staff's alone.
+    tier = item.min_tier if item.visibility == Visibility.TIER else None
+    return _readable_by(prefix, is_member=item.visibility != Visibility.PUBLIC, rank=tier.rank if tier else None)
+
+
+def _readable_by(prefix, *, is_member, rank):
     allowed = Q(**{f"{prefix}visibility": Visibility.PUBLIC})
-    if item.visibility != Visibility.PUBLIC:
-        allowed |= Q(**{f"{prefix}visibility": Visibility.MEMBERS})  # a tier needs a verified member too
-    if item.visibility == Visibility.TIER and item.min_tier is not None:  # without one, staff alone read it
-        allowed |= Q(**{f"{prefix}visibility": Visibility.TIER, f"{prefix}min_tier__rank__lte": item.min_tier.rank})
+    if is_member:
+        allowed |= Q(**{f"{prefix}visibility": Visibility.MEMBERS})
+    if rank is not None:
+        allowed |= Q(**{f"{prefix}visibility": Visibility.TIER, f"{prefix}min_tier__rank__lte": rank})
     return allowed
 
 
