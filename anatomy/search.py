@@ -100,13 +100,17 @@ def results_page(query, *, articles, readable=None, number=None):
 def _ranked_postgresql(query, articles):
     """The ids of the matches, best first, and whether there were more than RANKED.
     Ranking reads each match's vector (kept out of line, as it is large), so
-    only the newest RANKED matches are ranked, in one query that also counts them."""
+    only the newest RANKED matches are ranked, in one query that also counts
+    them: the subquery picks them without ranking, and only they are ranked
+    (ranking every match before the limit took half as long again)."""
     # websearch syntax: "quoted phrases", -excluded words and `or`; never a syntax error.
     words = {"value": query.text, "search_type": "websearch", "config": CONFIG}
     tsquery = SearchQuery(**words)
     found = Q(readable=True, search_vector=tsquery) | Q(readable=False, search_vector=_PublicQuery(**words))
-    newest = (
-        articles.filter(found)
+    # One more, to know whether there were more.
+    newest = articles.filter(found).order_by("-publish_at", "pk").values("pk")[: RANKED + 1]
+    rows = list(
+        articles.filter(pk__in=newest)
         .annotate(
             rank=Case(
                 When(readable=True, then=SearchRank(F("search_vector"), tsquery, weights=RANK_WEIGHTS)),
@@ -116,7 +120,6 @@ def _ranked_postgresql(query, articles):
         .order_by("-publish_at", "pk")
         .values_list("pk", "rank", "title")
     )
-    rows = list(newest[: RANKED + 1])  # one more, to know whether there were more
     best = sorted(rows[:RANKED], key=lambda row: (-row[1], row[2], row[0]))
     return [pk for pk, _, _ in best], len(rows) > RANKED
 
