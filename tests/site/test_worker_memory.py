@@ -37,8 +37,8 @@ def test_webauthn_which_is_off_is_not_loaded_until_used():
 
 
 # Modules their importers load at start-up (the Stripe SDK, pilkit, Django's database
-# operations, redis-py) which pages and the webhook do not use.
-UNUSED = ["requests", "PIL.ImageFont", "sqlparse.engine", "redis.asyncio.client"]
+# operations, redis-py, the URLconf's feeds) which pages and the webhook do not use.
+UNUSED = ["requests", "PIL.ImageFont", "sqlparse.engine", "redis.asyncio.client", "django.contrib.syndication"]
 # A worker's day without a call to Stripe: pages, a member's too, then a paid invoice through
 # the webhook (recorded without asking Stripe anything); then a call to Stripe and the rest.
 SERVES = (
@@ -61,7 +61,8 @@ statuses.append(client.post("/stripe/webhook/", payload, content_type="applicati
 before = [name for name in UNUSED if name in sys.modules]
 customer = billing.client().v1.customers.create(params={"email": "worker@test.example"})
 import redis.asyncio, sqlparse
-used = [redis.asyncio.Redis.__name__, sqlparse.split("select 1; select 2;")]
+feed = client.get("/feeds/articles.rss", secure=True)
+used = [redis.asyncio.Redis.__name__, sqlparse.split("select 1; select 2;"), feed.status_code, feed["Content-Type"]]
 print(json.dumps({"statuses": statuses, "before": before, "after": [name for name in UNUSED if name in sys.modules],
                   "customer": customer.id, "used": used}))
 """
@@ -81,7 +82,8 @@ def test_modules_imported_at_start_but_unused_load_only_when_used(member, locals
     """The Stripe SDK imports requests when it loads, only to choose a default
     HTTP client the site never uses (about 5 MB in every worker); pilkit
     Pillow's drawing module with its fonts (1.5 MB); Django sqlparse, for SQL
-    scripts (0.8 MB); redis-py its asyncio client (1.2 MB)."""
+    scripts (0.8 MB); redis-py its asyncio client (1.2 MB); the URLconf the
+    feeds, with urllib.request and xml.sax (0.8 MB)."""
     StripeCustomer.objects.create(user=member, stripe_id="cus_worker")
     env = production_env(
         DATABASE_URL=database_url(),
@@ -106,6 +108,7 @@ def test_modules_imported_at_start_but_unused_load_only_when_used(member, locals
     assert served["statuses"] == [200] * 5
     assert Payment.objects.filter(user=member, stripe_invoice_id="in_worker").exists()
     assert served["before"] == []  # pages and the webhook did without them
-    assert served["after"] == ["requests", "sqlparse.engine", "redis.asyncio.client"]  # used, they load and work
-    assert served["used"] == ["Redis", ["select 1;", "select 2;"]]
+    # Used, they load and work.
+    assert served["after"] == ["requests", "sqlparse.engine", "redis.asyncio.client", "django.contrib.syndication"]
+    assert served["used"] == ["Redis", ["select 1;", "select 2;"], 200, "application/rss+xml; charset=utf-8"]
     assert served["customer"].startswith("cus_")
