@@ -83,7 +83,7 @@ def test_modules_imported_at_start_but_unused_load_only_when_used(member, locals
     HTTP client the site never uses (about 5 MB in every worker); pilkit
     Pillow's drawing module with its fonts (1.5 MB); Django sqlparse, for SQL
     scripts (0.8 MB); redis-py its asyncio client (1.2 MB); the URLconf the
-    feeds, with urllib.request and xml.sax (0.8 MB)."""
+    feeds, with urllib.request and xml.sax (0.65 MB)."""
     StripeCustomer.objects.create(user=member, stripe_id="cus_worker")
     env = production_env(
         DATABASE_URL=database_url(),
