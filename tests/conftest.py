@@ -1,4 +1,5 @@
 import os
+import time
 
 import pytest
 import time_machine
@@ -6,6 +7,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings as django_settings
 from django.core.cache import caches
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
@@ -25,6 +27,30 @@ PASSWORD = "a-long-test-passphrase"
 def quick_password_hashing():
     with override_settings(PASSWORD_HASHERS=["tests.hashers.QuickPBKDF2PasswordHasher"]):
         yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, waiting before it drops the test database on PostgreSQL
+    for the connections of the gunicorn workers and threads that tests start:
+    they close a few seconds after their test (seen in pg_stat_activity), and
+    PostgreSQL refuses to drop a database anyone is connected to, so runs ended
+    with a warning and the database left behind. One still open after the wait
+    is a leak, and pytest-django still warns of it."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql":
+            return
+        deadline = time.monotonic() + 15
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                )
+                if not cursor.fetchone()[0]:
+                    return
+                time.sleep(0.2)
 
 
 def make_user(email, *, verified=True, **fields):
