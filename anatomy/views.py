@@ -307,6 +307,8 @@ def _browse(request, heading, facts_filter, intro):
             "page_obj": page_obj,
             "locked_count": sum(locked.values()),
             "locked_for": " and ".join(who for kind, who in LOCKED_FOR.items() if kind in locked),
+            # The way in: the supporter tiers, or else membership.
+            "locked_to_supporters": Visibility.TIER in locked,
         },
     )
 
